@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sparse-mm benchmarks.  Loading the module runs every figure and prints it
+ * as KTAP: one "# bench:" diagnostic line with the ratio against an
+ * in-kernel baseline measured in the same boot, then "ok" or "not ok"
+ * against the target.  Rounds interleave the measured code and its
+ * baseline and the median ratio is reported, because absolute times under
+ * QEMU TCG move by tens of percent between boots.
+ *
+ * Copyright (C) 2026 The sparse-mm authors
+ */
+
+#define pr_fmt(fmt) fmt
+
+#include <linux/irqflags.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/vm_sparse.h>
+#include <linux/vmalloc.h>
+#include <linux/vmstat.h>
+
+static unsigned int rounds = 21;
+module_param(rounds, uint, 0444);
+MODULE_PARM_DESC(rounds, "measurement rounds per figure (median is reported)");
+
+static unsigned int iters = 32;
+module_param(iters, uint, 0444);
+MODULE_PARM_DESC(iters, "operations timed per round");
+
+#define BENCH_PAGES	512
+
+static unsigned int bench_nr;
+
+/* A ratio in thousandths, printed as x.yyy. */
+#define R_FMT		"%llu.%03llu"
+#define R_ARG(r)	(r) / 1000, (r) % 1000
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static u64 median(u64 *v, unsigned int n)
+{
+	sort(v, n, sizeof(*v), cmp_u64, NULL);
+	return v[n / 2];
+}
+
+static void report(const char *name, u64 ratio, u64 limit, bool at_most,
+		   const char *detail)
+{
+	bool ok = at_most ? ratio <= limit : ratio >= limit;
+
+	bench_nr++;
+	pr_info("# bench: %s ratio=" R_FMT " target%s" R_FMT " %s\n", name,
+		R_ARG(ratio), at_most ? "<=" : ">=", R_ARG(limit), detail);
+	pr_info("%sok %u %s\n", ok ? "" : "not ", bench_nr, name);
+}
+
+static unsigned long this_cpu_pgalloc(void)
+{
+	unsigned long n = 0;
+	int z;
+
+	for (z = 0; z < MAX_NR_ZONES; z++)
+		n += this_cpu_read(vm_event_states.event[PGALLOC_NORMAL - ZONE_NORMAL + z]);
+	return n;
+}
+
+struct bench_ctx {
+	struct page *pages[BENCH_PAGES];
+	u64 *a, *b, *ratio;
+};
+
+static u64 time_sparse_map_unmap(struct vm_struct *area, struct page **pages)
+{
+	unsigned long s = (unsigned long)area->addr;
+	unsigned long e = s + BENCH_PAGES * PAGE_SIZE;
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < iters; i++) {
+		if (vm_area_map_pages(area, s, e, pages))
+			return U64_MAX;
+		vm_area_unmap_pages(area, s, e);
+	}
+	return ktime_get_ns() - t0;
+}
+
+static u64 time_vmap_vunmap(struct page **pages)
+{
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < iters; i++) {
+		void *v = vmap(pages, BENCH_PAGES, VM_MAP, PAGE_KERNEL);
+
+		if (!v)
+			return U64_MAX;
+		vunmap(v);
+	}
+	return ktime_get_ns() - t0;
+}
+
+/* map + unmap of 512 pages vs vmap() + vunmap() of the same pages. */
+static int bench_map_unmap(struct bench_ctx *c)
+{
+	struct vm_struct *area = get_sparse_vm_area(BENCH_PAGES * PAGE_SIZE);
+	char detail[128];
+	unsigned int r;
+
+	if (!area)
+		return -ENOMEM;
+	for (r = 0; r < rounds; r++) {
+		if (r & 1) {
+			c->b[r] = time_vmap_vunmap(c->pages);
+			c->a[r] = time_sparse_map_unmap(area, c->pages);
+		} else {
+			c->a[r] = time_sparse_map_unmap(area, c->pages);
+			c->b[r] = time_vmap_vunmap(c->pages);
+		}
+		if (c->a[r] == U64_MAX || c->b[r] == U64_MAX) {
+			free_vm_area(area);
+			return -ENOMEM;
+		}
+		c->ratio[r] = div64_u64(c->a[r] * 1000, c->b[r]);
+	}
+	free_vm_area(area);
+	snprintf(detail, sizeof(detail),
+		 "sparse_ns=%llu vmap_ns=%llu per 512-page map+unmap, rounds=%u",
+		 div_u64(median(c->a, rounds), iters),
+		 div_u64(median(c->b, rounds), iters), rounds);
+	report("map_unmap_512_vs_vmap_vunmap", median(c->ratio, rounds), 1200,
+	       true, detail);
+	return 0;
+}
+
+/*
+ * Map BENCH_PAGES single pages, one call each, into an area whose page
+ * tables exist; return the time of the map calls only.
+ */
+static u64 time_single_maps(struct vm_struct *area, struct page **pages,
+			    bool atomic)
+{
+	unsigned long s = (unsigned long)area->addr;
+	unsigned int i;
+	u64 t0, t;
+	int err = 0;
+
+	t0 = ktime_get_ns();
+	for (i = 0; i < BENCH_PAGES && !err; i++) {
+		unsigned long a = s + i * PAGE_SIZE;
+
+		err = atomic ? vm_area_map_pages_atomic(area, a, a + PAGE_SIZE, &pages[i])
+			     : vm_area_map_pages(area, a, a + PAGE_SIZE, &pages[i]);
+	}
+	t = ktime_get_ns() - t0;
+	vm_area_unmap_pages(area, s, s + BENCH_PAGES * PAGE_SIZE);
+	return err ? U64_MAX : t;
+}
+
+/* Atomic map of one page vs the sleeping map where the tables exist. */
+static int bench_atomic_map(struct bench_ctx *c)
+{
+	struct vm_struct *pre = get_prebuilt_sparse_vm_area(BENCH_PAGES * PAGE_SIZE);
+	struct vm_struct *area = get_sparse_vm_area(BENCH_PAGES * PAGE_SIZE);
+	unsigned long s, flags, before, after;
+	char detail[160];
+	unsigned int r;
+	int err = -ENOMEM;
+
+	if (!pre || !area)
+		goto out;
+	s = (unsigned long)area->addr;
+	/* Build the sleeping area's tables once, so neither side allocates. */
+	if (vm_area_map_pages(area, s, s + BENCH_PAGES * PAGE_SIZE, c->pages))
+		goto out;
+	vm_area_unmap_pages(area, s, s + BENCH_PAGES * PAGE_SIZE);
+
+	for (r = 0; r < rounds; r++) {
+		if (r & 1) {
+			c->b[r] = time_single_maps(area, c->pages, false);
+			c->a[r] = time_single_maps(pre, c->pages, true);
+		} else {
+			c->a[r] = time_single_maps(pre, c->pages, true);
+			c->b[r] = time_single_maps(area, c->pages, false);
+		}
+		if (c->a[r] == U64_MAX || c->b[r] == U64_MAX)
+			goto out;
+		c->ratio[r] = div64_u64(c->a[r] * 1000, c->b[r]);
+	}
+	snprintf(detail, sizeof(detail),
+		 "atomic_ns=%llu sleeping_ns=%llu per single-page map, rounds=%u",
+		 div_u64(median(c->a, rounds), BENCH_PAGES),
+		 div_u64(median(c->b, rounds), BENCH_PAGES), rounds);
+	report("atomic_map_1_vs_sleeping_map_1", median(c->ratio, rounds), 1100,
+	       true, detail);
+
+	/* Never allocates: page allocations on this CPU, interrupts off. */
+	local_irq_save(flags);
+	before = this_cpu_pgalloc();
+	s = (unsigned long)pre->addr;
+	for (r = 0; r < BENCH_PAGES; r++)
+		vm_area_map_pages_atomic(pre, s + r * PAGE_SIZE,
+					 s + (r + 1) * PAGE_SIZE, &c->pages[r]);
+	after = this_cpu_pgalloc();
+	local_irq_restore(flags);
+	vm_area_unmap_pages(pre, s, s + BENCH_PAGES * PAGE_SIZE);
+	snprintf(detail, sizeof(detail),
+		 "page allocations during %u atomic single-page maps with interrupts disabled: %lu",
+		 BENCH_PAGES, after - before);
+	bench_nr++;
+	pr_info("# bench: atomic_map_allocations count=%lu %s\n",
+		after - before, detail);
+	pr_info("%sok %u atomic_map_never_allocates\n",
+		after == before ? "" : "not ", bench_nr);
+	err = 0;
+out:
+	if (pre)
+		free_vm_area(pre);
+	if (area)
+		free_vm_area(area);
+	return err;
+}
+
+/* Page-table cost of a 1 GiB sparse area with one page, and prebuilt. */
+static int bench_memory(struct bench_ctx *c)
+{
+	struct vm_struct *big = get_sparse_vm_area(SZ_1G);
+	struct vm_struct *pre = NULL;
+	unsigned long a, before, after;
+	int err = -ENOMEM;
+
+	if (!big)
+		goto out;
+	a = (unsigned long)big->addr + SZ_512M;
+	before = vm_area_pgtable_pages(big);
+	if (vm_area_map_pages(big, a, a + PAGE_SIZE, c->pages))
+		goto out;
+	after = vm_area_pgtable_pages(big);
+	vm_area_unmap_pages(big, a, a + PAGE_SIZE);
+	bench_nr++;
+	pr_info("# bench: sparse_1g_one_page pgtable_pages_added=%lu (before=%lu after=%lu) target<=2\n",
+		after - before, before, after);
+	pr_info("%sok %u sparse_1g_one_page_pgtables\n",
+		after - before <= 2 ? "" : "not ", bench_nr);
+
+	free_vm_area(big);
+	big = NULL;
+	pre = get_prebuilt_sparse_vm_area(SZ_1G);
+	if (!pre)
+		goto out;
+	bench_nr++;
+	pr_info("# bench: prebuilt_1g pgtable_pages=%lu (%lu KiB per GiB)\n",
+		vm_area_pgtable_pages(pre), vm_area_pgtable_pages(pre) * 4);
+	pr_info("ok %u prebuilt_1g_pgtables\n", bench_nr);
+	err = 0;
+out:
+	if (big)
+		free_vm_area(big);
+	if (pre)
+		free_vm_area(pre);
+	return err;
+}
+
+static int __init sparse_mm_bench_init(void)
+{
+	struct bench_ctx *c;
+	int i, err = -ENOMEM;
+
+	if (rounds < 3 || iters < 1)
+		return -EINVAL;
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	c->a = kcalloc(rounds, sizeof(u64), GFP_KERNEL);
+	c->b = kcalloc(rounds, sizeof(u64), GFP_KERNEL);
+	c->ratio = kcalloc(rounds, sizeof(u64), GFP_KERNEL);
+	if (!c->a || !c->b || !c->ratio)
+		goto out;
+	for (i = 0; i < BENCH_PAGES; i++) {
+		c->pages[i] = alloc_page(GFP_KERNEL);
+		if (!c->pages[i])
+			goto out;
+	}
+
+	pr_info("KTAP version 1\n");
+	pr_info("1..5\n");
+	err = bench_map_unmap(c);
+	if (!err)
+		err = bench_atomic_map(c);
+	if (!err)
+		err = bench_memory(c);
+	if (err)
+		pr_info("# bench: aborted: %d\n", err);
+out:
+	for (i = 0; i < BENCH_PAGES; i++)
+		if (c->pages[i])
+			__free_page(c->pages[i]);
+	kfree(c->a);
+	kfree(c->b);
+	kfree(c->ratio);
+	kfree(c);
+	return err;
+}
+
+static void __exit sparse_mm_bench_exit(void)
+{
+}
+
+module_init(sparse_mm_bench_init);
+module_exit(sparse_mm_bench_exit);
+MODULE_DESCRIPTION("sparse-mm benchmarks");
+MODULE_LICENSE("GPL");

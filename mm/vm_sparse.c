@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Sparse kernel virtual areas.
+ *
+ * A sparse area is a vm_struct created with %VM_SPARSE: get_vm_area() hands
+ * out the address range (plus the usual guard page) and nothing else.  The
+ * owner maps its own pages into the range and unmaps them again whenever it
+ * likes; the area never allocates, owns or frees data pages.
+ *
+ * Two kinds exist.  An ordinary sparse area allocates page-table pages on
+ * demand inside vm_area_map_pages(), which may therefore sleep.  A prebuilt
+ * sparse area, from get_prebuilt_sparse_vm_area(), has every page-table
+ * level down to the PTE pages allocated when it is created;
+ * vm_area_map_pages_atomic() then only writes PTEs and can be called with
+ * interrupts disabled.
+ *
+ * Kernel page-table pages in the vmalloc range are never freed, exactly as
+ * for vmalloc() itself: the next area placed at those addresses reuses them.
+ *
+ * Copyright (C) 2026 The sparse-mm authors
+ */
+
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+#include <linux/vm_sparse.h>
+#include <asm/cacheflush.h>
+#include <asm/tlbflush.h>
+
+#include "internal.h"
+
+static unsigned long sparse_base(const struct vm_struct *area)
+{
+	return (unsigned long)area->addr;
+}
+
+/* End of the usable range: the guard page, if any, lies beyond it. */
+static unsigned long sparse_limit(const struct vm_struct *area)
+{
+	return sparse_base(area) + get_vm_area_size(area);
+}
+
+/*
+ * Checks, in this order: alignment and direction (-ERANGE), a length that
+ * cannot fit in the area at all (-E2BIG), bounds (-ERANGE).
+ */
+static int sparse_check_range(const struct vm_struct *area,
+			      unsigned long start, unsigned long end)
+{
+	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) || end < start)
+		return -ERANGE;
+	if (end - start > get_vm_area_size(area))
+		return -E2BIG;
+	if (start < sparse_base(area) || end > sparse_limit(area))
+		return -ERANGE;
+	return 0;
+}
+
+static __always_inline int sparse_validate(const struct vm_struct *area, unsigned long start,
+			   unsigned long end, struct page **pages)
+{
+	unsigned long i, nr;
+	int err;
+
+	if (!area)
+		return -EINVAL;
+	if (WARN_ON_ONCE(!(area->flags & VM_SPARSE)))
+		return -EINVAL;
+	err = sparse_check_range(area, start, end);
+	if (err)
+		return err;
+
+	nr = (end - start) >> PAGE_SHIFT;
+	if (nr && !pages)
+		return -EINVAL;
+	for (i = 0; i < nr; i++)
+		if (!pages[i])
+			return -EINVAL;
+	return 0;
+}
+
+/*
+ * Find the kernel PTE for @addr without allocating anything.  Returns NULL
+ * when a level above the PTE page is missing.  A leaf entry above PTE level
+ * never belongs to a sparse area (it maps only PAGE_SIZE pages); it is
+ * reported through @leaf so that callers can refuse the range.
+ */
+static pte_t *sparse_pte_offset(unsigned long addr, bool *leaf)
+{
+	pgd_t *pgd = pgd_offset_k(addr);
+	p4d_t *p4d, p4dval;
+	pud_t *pud, pudval;
+	pmd_t *pmd, pmdval;
+
+	*leaf = false;
+	if (pgd_none(READ_ONCE(*pgd)))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	p4dval = READ_ONCE(*p4d);
+	if (p4d_none(p4dval))
+		return NULL;
+	if (p4d_leaf(p4dval))
+		goto leaf;
+	pud = pud_offset(p4d, addr);
+	pudval = READ_ONCE(*pud);
+	if (pud_none(pudval))
+		return NULL;
+	if (pud_leaf(pudval))
+		goto leaf;
+	pmd = pmd_offset(pud, addr);
+	pmdval = READ_ONCE(*pmd);
+	if (pmd_none(pmdval))
+		return NULL;
+	if (pmd_leaf(pmdval))
+		goto leaf;
+	return pte_offset_kernel(pmd, addr);
+leaf:
+	*leaf = true;
+	return NULL;
+}
+
+/*
+ * Call @fn for every PTE slot of [start, end) whose page table exists.
+ * Where a table is missing, return @missing if it is non-zero, else skip
+ * the hole.  Always inlined so that @fn is a direct call.
+ */
+static __always_inline int
+sparse_walk_ptes(unsigned long start, unsigned long end,
+		 int (*fn)(pte_t *pte, unsigned long addr, void *data),
+		 void *data, int missing)
+{
+	unsigned long addr = start;
+
+	while (addr < end) {
+		unsigned long next = pmd_addr_end(addr, end);
+		bool leaf;
+		pte_t *pte = sparse_pte_offset(addr, &leaf);
+		int err;
+
+		if (leaf)
+			return -EBUSY;
+		if (!pte) {
+			if (missing)
+				return missing;
+			addr = next;
+			continue;
+		}
+		for (; addr < next; addr += PAGE_SIZE, pte++) {
+			err = fn(pte, addr, data);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static int sparse_pte_busy(pte_t *pte, unsigned long addr, void *data)
+{
+	return pte_none(ptep_get(pte)) ? 0 : -EBUSY;
+}
+
+struct sparse_fill {
+	unsigned long start;
+	struct page **pages;
+};
+
+static int sparse_pte_fill(pte_t *pte, unsigned long addr, void *data)
+{
+	struct sparse_fill *fill = data;
+	struct page *page = fill->pages[(addr - fill->start) >> PAGE_SHIFT];
+
+	set_pte_at(&init_mm, addr, pte, mk_pte(page, PAGE_KERNEL));
+	return 0;
+}
+
+/**
+ * vm_area_map_pages - map caller-owned pages into a sparse area
+ * @area: an area from get_vm_area(size, %VM_SPARSE) or
+ *	get_prebuilt_sparse_vm_area()
+ * @start: first address to map, page aligned, inside @area
+ * @end: end of the range (exclusive), page aligned, at most the end of the
+ *	usable part of @area (the guard page is never mappable)
+ * @pages: (@end - @start) / PAGE_SIZE pages; @pages[0] is mapped at @start
+ *
+ * Maps the pages with %PAGE_KERNEL protection, allocating page-table pages
+ * as needed.  No reference is taken on the pages: the caller keeps
+ * ownership and must unmap them with vm_area_unmap_pages() (or free the
+ * area) before freeing them.  Callers serialise map and unmap calls on
+ * overlapping ranges; calls on disjoint ranges of one area may run
+ * concurrently.  An empty range (@start == @end) succeeds and does nothing.
+ *
+ * On failure nothing in [@start, @end) is left mapped that was not mapped
+ * before the call.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0 on success; -EINVAL if @area is %NULL, is not a sparse area
+ * (with a one-time warning), or @pages or one of its entries is %NULL;
+ * -ERANGE if @start or @end is not page aligned, @end < @start, or the
+ * range is not inside the usable part of @area; -E2BIG if the range is
+ * longer than the area; -EBUSY if a page in the range is already mapped;
+ * -ENOMEM if a page table could not be allocated.
+ */
+int vm_area_map_pages(struct vm_struct *area, unsigned long start,
+		      unsigned long end, struct page **pages)
+{
+	int err;
+
+	might_sleep();
+	err = sparse_validate(area, start, end, pages);
+	if (err || start == end)
+		return err;
+	if (sparse_walk_ptes(start, end, sparse_pte_busy, NULL, 0))
+		return -EBUSY;
+
+	err = vmap_pages_range_noflush(start, end, PAGE_KERNEL, pages,
+				       PAGE_SHIFT);
+	flush_cache_vmap(start, end);
+	if (err)
+		vunmap_range(start, end);	/* was empty: drops only ours */
+	return err;
+}
+EXPORT_SYMBOL_GPL(vm_area_map_pages);
+
+/**
+ * vm_area_unmap_pages - unmap a range of a sparse area
+ * @area: the sparse area, or %NULL (nothing happens)
+ * @start: first address to unmap, page aligned, inside @area
+ * @end: end of the range (exclusive), page aligned, inside @area
+ *
+ * Clears every PTE in [@start, @end) and flushes the TLB for the range on
+ * all CPUs.  Holes in the range are fine.  The pages themselves are never
+ * freed or released: they belong to the caller, who may free them as soon
+ * as this returns.  A non-sparse @area or an invalid range (see
+ * vm_area_map_pages() for the rules) changes nothing and triggers a
+ * one-time warning.
+ *
+ * Context: Process context; may sleep (it reschedules between page tables
+ * of large ranges and the TLB flush waits for other CPUs).
+ */
+void vm_area_unmap_pages(struct vm_struct *area, unsigned long start,
+			 unsigned long end)
+{
+	int err;
+
+	might_sleep();
+	if (!area)
+		return;
+	if (WARN_ON_ONCE(!(area->flags & VM_SPARSE)))
+		return;
+	err = sparse_check_range(area, start, end);
+	if (WARN_ONCE(err, "bad range [%#lx, %#lx) relative to sparse area of %lu bytes: %d\n",
+		      start - sparse_base(area), end - sparse_base(area),
+		      get_vm_area_size(area), err))
+		return;
+	if (start != end)
+		vunmap_range(start, end);
+}
+EXPORT_SYMBOL_GPL(vm_area_unmap_pages);
+
+/**
+ * get_sparse_vm_area - reserve a sparse area
+ * @size: size of the area in bytes; rounded up to a page multiple
+ *
+ * The same as get_vm_area(@size, %VM_SPARSE), which built-in code may call
+ * directly; this one is exported so that modules can create sparse areas
+ * without access to the rest of get_vm_area()'s flags.  Kernel virtual
+ * address space is reserved, with a guard page after it, and nothing is
+ * mapped.  Free the area with free_vm_area(), which also unmaps anything
+ * still mapped in it.
+ *
+ * Context: Process context; may sleep.
+ * Return: the area, or %NULL if @size is 0 or no address space is left.
+ */
+struct vm_struct *get_sparse_vm_area(unsigned long size)
+{
+	return get_vm_area_caller(size, VM_SPARSE, __builtin_return_address(0));
+}
+EXPORT_SYMBOL_GPL(get_sparse_vm_area);
+
+static int sparse_prebuild_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	return 0;
+}
+
+/**
+ * get_prebuilt_sparse_vm_area - reserve a sparse area with its page tables
+ * @size: size of the area in bytes; rounded up to a page multiple
+ *
+ * Like get_vm_area(@size, %VM_SPARSE), but every page-table level that
+ * covers the area is allocated now, down to and including the PTE pages,
+ * so that vm_area_map_pages_atomic() never needs to allocate.  The cost is
+ * one PTE page per 2 MiB of area plus one PMD page per 1 GiB (x86-64 with
+ * 4 KiB pages: 2052 KiB of page tables per GiB, about 0.2%, plus at most
+ * one extra page at each end when the area is not 2 MiB aligned).  These
+ * pages stay in the kernel page tables after the area is freed, as all
+ * vmalloc page tables do.  Free the area with free_vm_area().
+ *
+ * Not available with KMSAN, whose shadow mappings cannot be set up without
+ * allocating.
+ *
+ * Context: Process context; may sleep.
+ * Return: the area, or %NULL if @size is 0 or memory or address space ran
+ * out.
+ */
+struct vm_struct *get_prebuilt_sparse_vm_area(unsigned long size)
+{
+	struct vm_struct *area;
+
+	might_sleep();
+	if (IS_ENABLED(CONFIG_KMSAN))
+		return NULL;
+	area = get_vm_area_caller(size, VM_SPARSE | VM_SPARSE_PREBUILT,
+				  __builtin_return_address(0));
+	if (!area)
+		return NULL;
+	if (apply_to_page_range(&init_mm, sparse_base(area),
+				get_vm_area_size(area), sparse_prebuild_pte,
+				NULL)) {
+		free_vm_area(area);
+		return NULL;
+	}
+	return area;
+}
+EXPORT_SYMBOL_GPL(get_prebuilt_sparse_vm_area);
+
+/**
+ * vm_area_map_pages_atomic - map pages into a prebuilt sparse area
+ * @area: an area from get_prebuilt_sparse_vm_area()
+ * @start: first address to map, page aligned, inside @area
+ * @end: end of the range (exclusive), page aligned, inside @area
+ * @pages: (@end - @start) / PAGE_SIZE pages; @pages[0] is mapped at @start
+ *
+ * Same contract as vm_area_map_pages(), but it only writes PTEs into the
+ * page tables built when the area was created: it never allocates memory,
+ * never sleeps and takes no lock.  Either every page is mapped or, on
+ * error, none is.  Unmap with vm_area_unmap_pages().
+ *
+ * Context: Any context, including hard interrupts and with interrupts
+ * disabled.
+ * Return: 0 on success; -EINVAL if @area is %NULL, not sparse (with a
+ * one-time warning) or not prebuilt, or @pages or an entry is %NULL;
+ * -ERANGE or -E2BIG for a bad range as for vm_area_map_pages(); -EBUSY if
+ * a page in the range is already mapped; -EFAULT if a page table is
+ * missing, which means the area was not built by
+ * get_prebuilt_sparse_vm_area() (with a one-time warning).
+ */
+int vm_area_map_pages_atomic(struct vm_struct *area, unsigned long start,
+			     unsigned long end, struct page **pages)
+{
+	struct sparse_fill fill = { .start = start, .pages = pages };
+	int err;
+
+	err = sparse_validate(area, start, end, pages);
+	if (err || start == end)
+		return err;
+	if (!(area->flags & VM_SPARSE_PREBUILT))
+		return -EINVAL;
+
+	/* Check every slot first so that the fill below cannot fail half-way. */
+	err = sparse_walk_ptes(start, end, sparse_pte_busy, NULL, -EFAULT);
+	if (WARN_ON_ONCE(err == -EFAULT) || err)
+		return err;
+	sparse_walk_ptes(start, end, sparse_pte_fill, &fill, -EFAULT);
+	flush_cache_vmap(start, end);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vm_area_map_pages_atomic);
+
+/**
+ * vm_area_pgtable_pages - count the page-table pages behind a sparse area
+ * @area: a sparse area
+ *
+ * Counts the PMD pages and PTE pages that the kernel page tables currently
+ * use to cover the usable part of @area, whether this area or an earlier
+ * user of the same addresses allocated them.  The shared upper levels
+ * (PGD, P4D, PUD pages of the vmalloc range) are not counted.  A PMD or
+ * PTE page that also covers a neighbouring area is counted in both.  Meant
+ * for tests, benchmarks and debugging.
+ *
+ * Context: Any context.
+ * Return: the number of pages, or 0 if @area is not a sparse area.
+ */
+unsigned long vm_area_pgtable_pages(const struct vm_struct *area)
+{
+	unsigned long addr, end, next, nr = 0;
+
+	if (!vm_area_is_sparse(area))
+		return 0;
+
+	end = sparse_limit(area);
+	for (addr = sparse_base(area); addr < end; addr = next) {
+		pgd_t *pgd = pgd_offset_k(addr);
+		unsigned long a, pmd_next;
+		p4d_t *p4d;
+		pud_t *pud, pudval;
+
+		next = pud_addr_end(addr, end);
+		if (pgd_none(READ_ONCE(*pgd)))
+			continue;
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(READ_ONCE(*p4d)) || p4d_leaf(READ_ONCE(*p4d)))
+			continue;
+		pud = pud_offset(p4d, addr);
+		pudval = READ_ONCE(*pud);
+		if (pud_none(pudval) || pud_leaf(pudval))
+			continue;
+		nr++;				/* the PMD page */
+		for (a = addr; a < next; a = pmd_next) {
+			pmd_t pmdval = READ_ONCE(*pmd_offset(pud, a));
+
+			pmd_next = pmd_addr_end(a, next);
+			if (!pmd_none(pmdval) && !pmd_leaf(pmdval))
+				nr++;		/* a PTE page */
+		}
+	}
+	return nr;
+}
+EXPORT_SYMBOL_GPL(vm_area_pgtable_pages);

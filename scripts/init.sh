@@ -1,0 +1,70 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
+# /init of the sparse-mm test initramfs.  /mode says what to do:
+#   test   run every selftest in /tests, bracketed by ==== markers
+#   run    the demo a driver author reads
+#   bench  load the benchmark module
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+# Root sees real kernel addresses in /proc/vmallocinfo and module sections.
+echo 1 > /proc/sys/kernel/kptr_restrict
+mode=$(cat /mode)
+echo "==== sparse-mm initramfs: mode=$mode cpus=$(nproc)" \
+     "mem=$(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo)" \
+     "kernel=$(uname -r)"
+
+section() {	# section NAME COMMAND...: run, then print the output bracketed
+	name=$1; shift
+	"$@" > /tmp/section.out 2>&1
+	rc=$?
+	echo "==== BEGIN $name"
+	cat /tmp/section.out
+	echo "==== END $name rc=$rc"
+}
+
+kmemleak_check() {
+	[ -e /sys/kernel/debug/kmemleak ] || return 0
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 1
+	echo scan > /sys/kernel/debug/kmemleak
+	section kmemleak cat /sys/kernel/debug/kmemleak
+}
+
+case "$mode" in
+test)
+	for t in $(cat /tests); do
+		section "$t" "/bin/$t"
+	done
+	kmemleak_check
+	;;
+run)
+	cat /demo.txt
+	echo
+	echo "\$ insmod vm_sparse_demo.ko"
+	insmod /lib/modules/vm_sparse_demo.ko
+	sleep 1
+	echo
+	echo "\$ grep vm_sparse_demo /proc/vmallocinfo"
+	grep vm_sparse_demo /proc/vmallocinfo
+	echo
+	echo "\$ vm_sparse_test    # the selftests, against this module"
+	rmmod vm_sparse_demo
+	vm_sparse_test 2>&1 | grep -E '^(ok|not ok|#  ?(PASSED|FAILED|Totals))'
+	echo
+	echo "\$ rmmod vm_sparse_demo"
+	insmod /lib/modules/vm_sparse_demo.ko && rmmod vm_sparse_demo
+	echo "vmallocinfo lines left by the module: $(grep -c vm_sparse_demo /proc/vmallocinfo)"
+	;;
+bench)
+	section bench insmod /lib/modules/sparse_mm_bench.ko
+	rmmod sparse_mm_bench 2>/dev/null
+	;;
+esac
+echo "==== DONE"
+sync
+reboot -f

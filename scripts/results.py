@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Count test results and check kernel logs for splats.
+
+  results.py --results DIR --configs main [debug] --kunit-py PATH
+  results.py --show-run LOG
+  results.py --show-bench LOG
+
+Sources per config NAME, all in DIR:
+  kunit-NAME.log  raw console of the kunit.py boot (built-in KUnit suites)
+  boot-NAME.log   console of the initramfs boot (selftests, kmemleak)
+and patch-check.tap (one "ok"/"not ok" line).
+
+Every kernel log must be free of oops, BUG, WARNING, panic, lockdep, KASAN,
+kmemleak and similar reports.  The one exception: a WARNING raised in
+function F between the lines "sparse-mm: expect-warning begin F" and
+"sparse-mm: expect-warning end F", which a test prints around a call that
+warns on purpose.  Skipped tests count as failures: nothing here may skip.
+Ends with the line "N passed, N failed, N skipped".
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+TIMESTAMP = re.compile(r'^\[\s*\d+\.\d+\]\s?')
+WARNING = re.compile(r'WARNING: CPU: \d+ PID: \d+ at \S+ ([A-Za-z0-9_.]+)\+0x')
+SPLATS = [re.compile(p) for p in (
+    r'WARNING:', r'BUG:', r'Oops', r'general protection fault',
+    r'Kernel panic', r'kernel BUG at', r'Unable to handle', r'KASAN:',
+    r'UBSAN:', r'possible circular locking', r'possible recursive locking',
+    r'inconsistent lock state', r'suspicious RCU usage',
+    r'INFO: task .* blocked for more than', r'detected stalls? on CPU',
+    r'unreferenced object 0x', r'DEBUG_LOCKS_WARN_ON', r'refcount_t: ',
+    r'list_add corruption', r'list_del corruption', r'Bad page state',
+    r'page dumped because', r'Call Trace:', r'kmemleak: .*(leak|error)',
+    r'lockdep: ', r'INFO: trying to register non-static key',
+    r'stack-protector', r'double fault',
+)]
+BEGIN = re.compile(r'sparse-mm: expect-warning begin (\S+)')
+END = re.compile(r'sparse-mm: expect-warning end (\S+)')
+END_TRACE = re.compile(r'---\[ end trace')
+
+
+def clean(line):
+    return TIMESTAMP.sub('', line.rstrip('\r\n'))
+
+
+def check_log(path):
+    """Return a list of problems found in a kernel console log."""
+    problems = []
+    expect = None          # function named by the open expect-warning marker
+    in_allowed = False     # inside a splat that the marker allows
+    with open(path, errors='replace') as f:
+        lines = [clean(l) for l in f]
+    for n, line in enumerate(lines, 1):
+        m = BEGIN.search(line)
+        if m:
+            expect = m.group(1)
+            continue
+        m = END.search(line)
+        if m:
+            if in_allowed:
+                problems.append(f'{path}:{n}: expected warning from {expect} not closed before end marker')
+            expect, in_allowed = None, False
+            continue
+        if in_allowed:
+            if END_TRACE.search(line):
+                in_allowed = False
+            continue
+        m = WARNING.search(line)
+        if m and expect and m.group(1) == expect:
+            in_allowed = True
+            continue
+        for pat in SPLATS:
+            if pat.search(line):
+                problems.append(f'{path}:{n}: {line.strip()}')
+                break
+    return problems
+
+
+def kunit_counts(kunit_py, log):
+    """Parse a kunit log with kunit.py parse; return (passed, failed, skipped, notes)."""
+    res = subprocess.run([sys.executable, kunit_py, 'parse', log],
+                         capture_output=True, text=True)
+    out = res.stdout + res.stderr
+    m = re.search(r'Ran (\d+) tests?: (.*)', out)
+    notes = [l for l in out.splitlines()
+             if '[FAILED]' in l or '[CRASHED]' in l or '[SKIPPED]' in l
+             or 'ERROR' in l]
+    if not m:
+        return 0, 1, 0, notes + ['kunit.py parse found no results in ' + log]
+    fields = dict((k.strip(), int(v)) for k, v in
+                  re.findall(r'(\w+): (\d+)', m.group(2)))
+    ran = int(m.group(1))
+    passed = fields.get('passed', 0)
+    failed = fields.get('failed', 0) + fields.get('crashed', 0) + fields.get('errors', 0)
+    skipped = fields.get('skipped', 0)
+    if ran == 0:
+        failed += 1
+        notes.append('no KUnit test ran')
+    return passed, failed, skipped, notes
+
+
+SECTION_BEGIN = re.compile(r'^==== BEGIN (\S+)$')
+SECTION_END = re.compile(r'^==== END (\S+) rc=(\d+)$')
+TAP_RESULT = re.compile(r'^(not )?ok (\d+) (?:- )?(.*?)(\s+#\s*(SKIP|skip).*)?$')
+TAP_PLAN = re.compile(r'^1\.\.(\d+)$')
+
+
+def boot_counts(log):
+    """Count TAP results of each selftest section of an initramfs boot."""
+    passed = failed = skipped = 0
+    notes = []
+    with open(log, errors='replace') as f:
+        lines = [clean(l) for l in f]
+    if '==== DONE' not in lines:
+        failed += 1
+        notes.append(f'{log}: the boot did not finish (crash or timeout)')
+    cur, results, plan = None, [], None
+    for line in lines:
+        m = SECTION_BEGIN.match(line)
+        if m:
+            cur, results, plan = m.group(1), [], None
+            continue
+        m = SECTION_END.match(line)
+        if m and cur:
+            rc = int(m.group(2))
+            if cur == 'kmemleak':
+                leaks = sum(1 for l in results if 'unreferenced object' in l)
+                if leaks or rc:
+                    failed += 1
+                    notes.append(f'kmemleak: {leaks} unreferenced objects')
+                else:
+                    passed += 1
+                cur = None
+                continue
+            tap = [TAP_RESULT.match(l) for l in results]
+            tap = [t for t in tap if t]
+            for t in tap:
+                if t.group(4):
+                    skipped += 1
+                    notes.append(f'{cur}: SKIPPED {t.group(3)}')
+                elif t.group(1):
+                    failed += 1
+                    notes.append(f'{cur}: FAILED {t.group(3)}')
+                else:
+                    passed += 1
+            if plan is None or plan != len(tap):
+                failed += 1
+                notes.append(f'{cur}: plan {plan} but {len(tap)} results')
+            elif rc != 0 and not any(t.group(1) for t in tap):
+                failed += 1
+                notes.append(f'{cur}: exit status {rc}')
+            cur = None
+            continue
+        if cur:
+            results.append(line)
+            m = TAP_PLAN.match(line)
+            if m and plan is None:
+                plan = int(m.group(1))
+    return passed, failed, skipped, notes
+
+
+def summary(args):
+    total = [0, 0, 0]
+    ok = True
+    for cfg in args.configs:
+        groups = [
+            ('kunit', os.path.join(args.results, f'kunit-{cfg}.log'),
+             lambda p: kunit_counts(args.kunit_py, p)),
+            ('selftests', os.path.join(args.results, f'boot-{cfg}.log'),
+             boot_counts),
+        ]
+        for what, path, counter in groups:
+            if not os.path.exists(path):
+                p, f, s, notes = 0, 1, 0, [f'{path} missing']
+            else:
+                p, f, s, notes = counter(path)
+                problems = check_log(path)
+                # The clean log is a test of its own.
+                if problems:
+                    f += 1
+                    notes += ['kernel log: ' + x for x in problems[:20]]
+                else:
+                    p += 1
+            print(f'[{cfg}] {what}: {p} passed, {f} failed, {s} skipped')
+            for n in notes:
+                print(f'    {n}')
+            total[0] += p
+            total[1] += f
+            total[2] += s
+    tap = os.path.join(args.results, 'patch-check.tap')
+    if os.path.exists(tap):
+        for line in open(tap):
+            if line.startswith('ok'):
+                total[0] += 1
+            elif line.startswith('not ok'):
+                total[1] += 1
+                print('    ' + line.strip())
+        print('[patch] ' + ' '.join(l.strip() for l in open(tap) if 'ok' in l))
+    ok = total[1] == 0 and total[2] == 0
+    print(f'{total[0]} passed, {total[1]} failed, {total[2]} skipped')
+    return 0 if ok else 1
+
+
+def show(path, bench=False):
+    with open(path, errors='replace') as f:
+        lines = [clean(l) for l in f]
+    problems = check_log(path)
+    started = False
+    for line in lines:
+        if line.startswith('==== sparse-mm initramfs'):
+            started = True
+        if not started or line.startswith('==== DONE'):
+            continue
+        if bench and not ('bench' in line or line.startswith(('ok', 'not ok', '# '))):
+            continue
+        print(line)
+    done = '==== DONE' in lines
+    if problems or not done:
+        print('PROBLEMS in ' + path + ':')
+        for p in problems[:20]:
+            print('  ' + p)
+        if not done:
+            print('  the boot did not finish')
+        return 1
+    if bench:
+        bad = [l for l in lines if l.startswith('not ok')]
+        return 1 if bad else 0
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--results')
+    ap.add_argument('--configs', nargs='*', default=['main'])
+    ap.add_argument('--kunit-py')
+    ap.add_argument('--show-run')
+    ap.add_argument('--show-bench')
+    args = ap.parse_args()
+    if args.show_run:
+        return show(args.show_run)
+    if args.show_bench:
+        return show(args.show_bench, bench=True)
+    return summary(args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
