@@ -20,6 +20,7 @@
  * Copyright (C) 2026 The sparse-mm authors
  */
 
+#include <linux/kmsan.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/vm_sparse.h>
@@ -27,6 +28,7 @@
 #include <asm/tlbflush.h>
 
 #include "internal.h"
+#include "pgalloc-track.h"
 
 static unsigned long sparse_base(const struct vm_struct *area)
 {
@@ -55,10 +57,11 @@ static int sparse_check_range(const struct vm_struct *area,
 	return 0;
 }
 
-static __always_inline int sparse_validate(const struct vm_struct *area, unsigned long start,
-			   unsigned long end, struct page **pages)
+static __always_inline int sparse_validate(const struct vm_struct *area,
+					   unsigned long start,
+					   unsigned long end,
+					   struct page **pages)
 {
-	unsigned long i, nr;
 	int err;
 
 	if (!area)
@@ -68,13 +71,8 @@ static __always_inline int sparse_validate(const struct vm_struct *area, unsigne
 	err = sparse_check_range(area, start, end);
 	if (err)
 		return err;
-
-	nr = (end - start) >> PAGE_SHIFT;
-	if (nr && !pages)
+	if (start != end && !pages)
 		return -EINVAL;
-	for (i = 0; i < nr; i++)
-		if (!pages[i])
-			return -EINVAL;
 	return 0;
 }
 
@@ -153,23 +151,104 @@ sparse_walk_ptes(unsigned long start, unsigned long end,
 	return 0;
 }
 
-static int sparse_pte_busy(pte_t *pte, unsigned long addr, void *data)
-{
-	return pte_none(ptep_get(pte)) ? 0 : -EBUSY;
-}
-
 struct sparse_fill {
 	unsigned long start;
 	struct page **pages;
 };
 
+static struct page *sparse_fill_page(struct sparse_fill *fill,
+				     unsigned long addr)
+{
+	return fill->pages[(addr - fill->start) >> PAGE_SHIFT];
+}
+
+/* First pass of the atomic map: may this slot be filled? */
+static int sparse_pte_check(pte_t *pte, unsigned long addr, void *data)
+{
+	if (!sparse_fill_page(data, addr))
+		return -EINVAL;
+	return pte_none(ptep_get(pte)) ? 0 : -EBUSY;
+}
+
 static int sparse_pte_fill(pte_t *pte, unsigned long addr, void *data)
 {
-	struct sparse_fill *fill = data;
-	struct page *page = fill->pages[(addr - fill->start) >> PAGE_SHIFT];
-
-	set_pte_at(&init_mm, addr, pte, mk_pte(page, PAGE_KERNEL));
+	set_pte_at(&init_mm, addr, pte,
+		   mk_pte(sparse_fill_page(data, addr), PAGE_KERNEL));
 	return 0;
+}
+
+/* Find or allocate the PTE page for @addr; NULL with *err set on failure. */
+static pte_t *sparse_pte_alloc(unsigned long addr, pgtbl_mod_mask *mask,
+			       int *err)
+{
+	pgd_t *pgd = pgd_offset_k(addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+	pte_t *pte;
+
+	*err = -ENOMEM;
+	p4d = p4d_alloc_track(&init_mm, pgd, addr, mask);
+	if (!p4d)
+		return NULL;
+	pud = pud_alloc_track(&init_mm, p4d, addr, mask);
+	if (!pud)
+		return NULL;
+	if (pud_leaf(READ_ONCE(*pud)))
+		goto busy;
+	pmd = pmd_alloc_track(&init_mm, pud, addr, mask);
+	if (!pmd)
+		return NULL;
+	if (pmd_leaf(READ_ONCE(*pmd)))
+		goto busy;
+	pte = pte_alloc_kernel_track(pmd, addr, mask);
+	if (pte)
+		*err = 0;
+	return pte;
+busy:
+	*err = -EBUSY;
+	return NULL;
+}
+
+/*
+ * Install PTEs for [start, end) in one pass, allocating page tables as
+ * needed.  Stops at the first slot that is already mapped (-EBUSY) or has
+ * no page (-EINVAL), or when a table cannot be allocated (-ENOMEM), and
+ * reports in *@done where it stopped: [start, *done) is what it installed.
+ */
+static int sparse_fill_range(unsigned long start, unsigned long end,
+			     struct page **pages, unsigned long *done)
+{
+	struct sparse_fill fill = { .start = start, .pages = pages };
+	pgtbl_mod_mask mask = 0;
+	unsigned long addr = start;
+	int err = 0;
+
+	while (addr < end && !err) {
+		unsigned long next = pmd_addr_end(addr, end);
+		pte_t *pte = sparse_pte_alloc(addr, &mask, &err);
+
+		if (!pte)
+			break;
+		for (; addr < next; addr += PAGE_SIZE, pte++) {
+			struct page *page = sparse_fill_page(&fill, addr);
+
+			if (unlikely(!page)) {
+				err = -EINVAL;
+				break;
+			}
+			if (unlikely(!pte_none(ptep_get(pte)))) {
+				err = -EBUSY;
+				break;
+			}
+			set_pte_at(&init_mm, addr, pte, mk_pte(page, PAGE_KERNEL));
+		}
+		mask |= PGTBL_PTE_MODIFIED;
+	}
+	if (mask & ARCH_PAGE_TABLE_SYNC_MASK)
+		arch_sync_kernel_mappings(start, end);
+	*done = addr;
+	return err;
 }
 
 /**
@@ -197,25 +276,40 @@ static int sparse_pte_fill(pte_t *pte, unsigned long addr, void *data)
  * -ERANGE if @start or @end is not page aligned, @end < @start, or the
  * range is not inside the usable part of @area; -E2BIG if the range is
  * longer than the area; -EBUSY if a page in the range is already mapped;
- * -ENOMEM if a page table could not be allocated.
+ * -ENOMEM if a page table could not be allocated.  The range checks come
+ * first; between a %NULL entry and a mapped slot, the lower address wins.
  */
 int vm_area_map_pages(struct vm_struct *area, unsigned long start,
 		      unsigned long end, struct page **pages)
 {
+	unsigned long done;
 	int err;
 
 	might_sleep();
 	err = sparse_validate(area, start, end, pages);
 	if (err || start == end)
 		return err;
-	if (sparse_walk_ptes(start, end, sparse_pte_busy, NULL, 0))
-		return -EBUSY;
+	if (IS_ENABLED(CONFIG_KMSAN)) {
+		unsigned long i;
 
-	err = vmap_pages_range_noflush(start, end, PAGE_KERNEL, pages,
-				       PAGE_SHIFT);
-	flush_cache_vmap(start, end);
-	if (err)
-		vunmap_range(start, end);	/* was empty: drops only ours */
+		/* KMSAN maps metadata for every page before we look at them. */
+		for (i = 0; i < (end - start) >> PAGE_SHIFT; i++)
+			if (!pages[i])
+				return -EINVAL;
+		err = kmsan_vmap_pages_range_noflush(start, end, PAGE_KERNEL,
+						     pages, PAGE_SHIFT);
+		if (err)
+			return err;
+	}
+
+	err = sparse_fill_range(start, end, pages, &done);
+	flush_cache_vmap(start, done);
+	if (err) {
+		/* Take out exactly what this call installed, nothing else. */
+		if (done > start)
+			vunmap_range(start, done);
+		kmsan_vunmap_range_noflush(done, end);
+	}
 	return err;
 }
 EXPORT_SYMBOL_GPL(vm_area_map_pages);
@@ -355,8 +449,12 @@ int vm_area_map_pages_atomic(struct vm_struct *area, unsigned long start,
 	if (!(area->flags & VM_SPARSE_PREBUILT))
 		return -EINVAL;
 
-	/* Check every slot first so that the fill below cannot fail half-way. */
-	err = sparse_walk_ptes(start, end, sparse_pte_busy, NULL, -EFAULT);
+	/*
+	 * Check every slot first so that the fill cannot fail half-way: an
+	 * undo would need a TLB flush, which cannot be done with interrupts
+	 * disabled.
+	 */
+	err = sparse_walk_ptes(start, end, sparse_pte_check, &fill, -EFAULT);
 	if (WARN_ON_ONCE(err == -EFAULT) || err)
 		return err;
 	sparse_walk_ptes(start, end, sparse_pte_fill, &fill, -EFAULT);

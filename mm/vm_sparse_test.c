@@ -291,6 +291,7 @@ static void vs_unmap_not_sparse(struct kunit *test)
 static void vs_busy(struct kunit *test)
 {
 	struct vs_ctx *c = test->priv;
+	struct page *saved;
 
 	KUNIT_ASSERT_EQ(test, vm_area_map_pages(c->area, vs_addr(c, 5),
 						vs_addr(c, 6), &c->pages[5]), 0);
@@ -301,6 +302,20 @@ static void vs_busy(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, vs_mapped(vs_addr(c, 4)));
 	KUNIT_EXPECT_NULL(test, vs_mapped(vs_addr(c, 6)));
 	KUNIT_EXPECT_PTR_EQ(test, vs_mapped(vs_addr(c, 5)), c->pages[5]);
+	KUNIT_EXPECT_EQ(test, vs_count_mapped(c), 1U);
+	/* Busy at the very first page: nothing was installed to undo. */
+	KUNIT_EXPECT_EQ(test, vm_area_map_pages(c->area, vs_addr(c, 5),
+						vs_addr(c, 9), &c->pages[VS_PAGES]),
+			-EBUSY);
+	KUNIT_EXPECT_PTR_EQ(test, vs_mapped(vs_addr(c, 5)), c->pages[5]);
+	KUNIT_EXPECT_EQ(test, vs_count_mapped(c), 1U);
+	/* A NULL first entry likewise. */
+	saved = c->pages[VS_PAGES];
+	c->pages[VS_PAGES] = NULL;
+	KUNIT_EXPECT_EQ(test, vm_area_map_pages(c->area, vs_addr(c, 10),
+						vs_addr(c, 12), &c->pages[VS_PAGES]),
+			-EINVAL);
+	c->pages[VS_PAGES] = saved;
 	KUNIT_EXPECT_EQ(test, vs_count_mapped(c), 1U);
 }
 
@@ -490,9 +505,10 @@ static void vs_atomic_with_irqs_disabled(struct kunit *test)
 	struct vm_struct *pre = get_prebuilt_sparse_vm_area(SZ_4M);
 	unsigned long a, flags, before, after, control;
 	struct page *probe;
-	DEFINE_SPINLOCK(lock);
+	spinlock_t lock;	/* stands for a driver's lock */
 	int err, err2;
 
+	spin_lock_init(&lock);
 	KUNIT_ASSERT_NOT_NULL(test, pre);
 	KUNIT_EXPECT_TRUE(test, vm_area_is_prebuilt(pre));
 	a = (unsigned long)pre->addr;
@@ -726,7 +742,7 @@ static void vs_no_leak_over_cycles(struct kunit *test)
 		vm_unmap_aliases();
 	}
 	after = global_zone_page_state(NR_FREE_PAGES);
-	kunit_info(test, "free pages before %ld, after %ld cycles %ld\n",
+	kunit_info(test, "free pages before %ld, after %d cycles %ld\n",
 		   before, cycles, after);
 	KUNIT_EXPECT_LT(test, before - after, (long)cycles / 2);
 }

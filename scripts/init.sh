@@ -10,7 +10,6 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug
-mount -t tmpfs tmpfs /tmp
 # Root sees real kernel addresses in /proc/vmallocinfo and module sections.
 echo 1 > /proc/sys/kernel/kptr_restrict
 mode=$(cat /mode)
@@ -52,13 +51,15 @@ run)
 	echo "\$ grep vm_sparse_demo /proc/vmallocinfo"
 	grep vm_sparse_demo /proc/vmallocinfo
 	echo
-	echo "\$ vm_sparse_test    # the selftests, against this module"
-	rmmod vm_sparse_demo
-	vm_sparse_test 2>&1 | grep -E '^(ok|not ok|#  ?(PASSED|FAILED|Totals))'
-	echo
 	echo "\$ rmmod vm_sparse_demo"
-	insmod /lib/modules/vm_sparse_demo.ko && rmmod vm_sparse_demo
-	echo "vmallocinfo lines left by the module: $(grep -c vm_sparse_demo /proc/vmallocinfo)"
+	rmmod vm_sparse_demo
+	sleep 1
+	echo "sparse areas the module left behind: $(grep vm_sparse_demo /proc/vmallocinfo | grep -c sparse)"
+	echo
+	echo "\$ vm_sparse_test    # the user-space selftests against the module"
+	dmesg -n 1
+	vm_sparse_test 2>&1 | grep -E '^(ok|not ok|# (PASSED|FAILED|Totals))'
+	dmesg -n 7
 	;;
 bench)
 	section bench insmod /lib/modules/sparse_mm_bench.ko

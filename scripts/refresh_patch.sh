@@ -12,8 +12,8 @@ files=$( (sed -n 's#^+++ b/##p' "$p"; printf '%s\n' "$@") | sort -u)
 {
 	sed '/^diff /,$d' "$p"
 	for f in $files; do
-		(cd "$B" && diff -u --label "a/$f" --label "b/$f" "pristine/$f" "linux/$f" |
-			sed "1i diff -u a/$f b/$f") || true
+		(cd "$B" && git diff --no-index --no-color "pristine/$f" "linux/$f" |
+			sed -e "s#a/pristine/#a/#g; s#b/linux/#b/#g" -e '/^index /d') || true
 	done
 } > "$p.new"
 mv "$p.new" "$p"

@@ -61,7 +61,7 @@ static noinline int demo_sparse(void)
 	if (!demo_area)
 		return -ENOMEM;
 	base = demo_base(demo_area);
-	pr_info("reserved %lu KiB of kernel address space; no page is mapped yet (page tables in use: %lu)\n",
+	pr_info("reserved %lu KiB of kernel address space; nothing is mapped yet (page-table pages already covering it: %lu)\n",
 		get_vm_area_size(demo_area) >> 10,
 		vm_area_pgtable_pages(demo_area));
 
@@ -81,7 +81,7 @@ static noinline int demo_sparse(void)
 				&demo_pages[3]);
 	if (err)
 		return err;
-	pr_info("mapped 3 pages at offset 0 and 1 page at offset %lu KiB (the last page before the guard); page tables in use: %lu\n",
+	pr_info("mapped 3 pages at offset 0 and 1 page at offset %lu KiB (the last page before the guard page); page-table pages now: %lu\n",
 		off >> 10, vm_area_pgtable_pages(demo_area));
 
 	p = demo_area->addr;

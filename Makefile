@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# sparse-mm harness.  Everything is in scripts/smm; see README.md.
+.PHONY: run test test-debug bench check patch help
+
+run:		## build, boot QEMU, load the sample driver(s), show the demo
+	@bash scripts/smm run
+test:		## KUnit + selftests in QEMU (+ debug config when CI=true)
+	@bash scripts/smm test
+test-debug:	## the same tests on the debug configuration only
+	@bash scripts/smm test-debug
+bench:		## benchmark module in QEMU, ratios against in-kernel baselines
+	@bash scripts/smm bench
+check:		## checkpatch --strict, W=1, sparse on our files
+	@bash scripts/smm check
+patch:		## write results/sparse-mm.patch against pristine 6.1.y
+	@bash scripts/smm patch
+help:
+	@grep -E '^[a-z-]+:.*##' Makefile | sed 's/:.*##/\t/'
