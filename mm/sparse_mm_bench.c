@@ -20,7 +20,9 @@
 #include <linux/sort.h>
 #include <linux/vm_sparse.h>
 #include <linux/vmalloc.h>
+#include <linux/vm_object.h>
 #include <linux/vmstat.h>
+#include <linux/xarray.h>
 
 static unsigned int rounds = 21;
 module_param(rounds, uint, 0444);
@@ -297,6 +299,178 @@ out:
 	return err;
 }
 
+#ifdef CONFIG_VM_OBJECT
+#define VMO_BENCH_NR	4096
+
+static u64 time_vmo_lookups(struct vm_object *obj)
+{
+	struct vm_object_entry e;
+	unsigned long sum = 0, i, n;
+	u64 t0 = ktime_get_ns();
+
+	for (n = 0; n < iters; n++)
+		for (i = 0; i < VMO_BENCH_NR; i++) {
+			vm_object_lookup(obj, i, &e);
+			sum += (unsigned long)e.page;
+		}
+	OPTIMIZER_HIDE_VAR(sum);
+	return ktime_get_ns() - t0;
+}
+
+static u64 time_xa_loads(struct xarray *xa)
+{
+	unsigned long sum = 0, i, n;
+	u64 t0 = ktime_get_ns();
+
+	for (n = 0; n < iters; n++)
+		for (i = 0; i < VMO_BENCH_NR; i++)
+			sum += (unsigned long)xa_load(xa, i);
+	OPTIMIZER_HIDE_VAR(sum);
+	return ktime_get_ns() - t0;
+}
+
+static u64 time_vmo_set(struct vm_object *obj, struct page **pages)
+{
+	u64 t = 0, t0;
+	unsigned int n;
+
+	for (n = 0; n < iters; n++) {
+		t0 = ktime_get_ns();
+		if (vm_object_set_pages(obj, 0, VMO_BENCH_NR, pages, GFP_KERNEL))
+			return U64_MAX;
+		t += ktime_get_ns() - t0;
+		vm_object_clear(obj, 0, VMO_BENCH_NR);
+	}
+	return t;
+}
+
+static int xa_store_loop(struct xarray *xa, struct page **pages)
+{
+	XA_STATE(xas, xa, 0);
+	unsigned long i;
+
+	do {
+		xas_lock(&xas);
+		xas_set(&xas, 0);
+		for (i = 0; i < VMO_BENCH_NR; i++) {
+			xas_store(&xas, pages[i]);
+			if (xas_error(&xas))
+				break;
+			xas_next(&xas);
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL));
+	return xas_error(&xas);
+}
+
+static u64 time_xa_set(struct xarray *xa, struct page **pages)
+{
+	u64 t = 0, t0;
+	unsigned int n;
+
+	for (n = 0; n < iters; n++) {
+		t0 = ktime_get_ns();
+		if (xa_store_loop(xa, pages))
+			return U64_MAX;
+		t += ktime_get_ns() - t0;
+		xa_destroy(xa);
+	}
+	return t;
+}
+
+/* vm_object against the raw xarray it is built on. */
+static int bench_vm_object(struct bench_ctx *c)
+{
+	struct vm_object *obj = vm_object_create(0, VMO_BENCH_NR * 64, GFP_KERNEL);
+	struct vm_object *sparse = vm_object_create(0, VMO_BENCH_NR * 64, GFP_KERNEL);
+	struct page **pages = kvcalloc(VMO_BENCH_NR, sizeof(*pages), GFP_KERNEL);
+	char detail[128];
+	size_t dense_mem, sparse_mem;
+	struct xarray xa;
+	unsigned int r;
+	int i, err = -ENOMEM;
+
+	xa_init(&xa);
+	if (!obj || !sparse || !pages)
+		goto out;
+	for (i = 0; i < VMO_BENCH_NR; i++)
+		pages[i] = c->pages[i % BENCH_PAGES];
+
+	/* Lookups over 4096 populated indexes. */
+	if (vm_object_set_pages(obj, 0, VMO_BENCH_NR, pages, GFP_KERNEL) ||
+	    xa_store_loop(&xa, pages))
+		goto out;
+	for (r = 0; r < rounds; r++) {
+		if (r & 1) {
+			c->b[r] = time_xa_loads(&xa);
+			c->a[r] = time_vmo_lookups(obj);
+		} else {
+			c->a[r] = time_vmo_lookups(obj);
+			c->b[r] = time_xa_loads(&xa);
+		}
+		c->ratio[r] = div64_u64(c->a[r] * 1000, c->b[r]);
+	}
+	snprintf(detail, sizeof(detail),
+		 "vm_object_lookup_ns=%llu xa_load_ns=%llu per lookup, rounds=%u",
+		 div_u64(median(c->a, rounds), iters * VMO_BENCH_NR),
+		 div_u64(median(c->b, rounds), iters * VMO_BENCH_NR), rounds);
+	report("vm_object_lookup_vs_xa_load", median(c->ratio, rounds), 1300,
+	       true, detail);
+
+	/* Memory per tracked page: dense, and one page in 64. */
+	dense_mem = vm_object_memory(obj);
+	for (i = 0; i < VMO_BENCH_NR; i++)
+		if (vm_object_set_page(sparse, i * 64, pages[i], GFP_KERNEL))
+			goto out;
+	sparse_mem = vm_object_memory(sparse);
+	bench_nr++;
+	pr_info("# bench: vm_object_memory dense_bytes_per_page=%zu.%02zu sparse_1_in_64_bytes_per_page=%zu.%02zu target_dense<=16\n",
+		dense_mem / VMO_BENCH_NR, dense_mem % VMO_BENCH_NR * 100 / VMO_BENCH_NR,
+		sparse_mem / VMO_BENCH_NR,
+		sparse_mem % VMO_BENCH_NR * 100 / VMO_BENCH_NR);
+	pr_info("%sok %u vm_object_memory_dense\n",
+		dense_mem <= 16 * VMO_BENCH_NR ? "" : "not ", bench_nr);
+
+	/* Range set of 4096 CPU pages, from empty each time. */
+	vm_object_clear(obj, 0, VMO_BENCH_NR);
+	xa_destroy(&xa);
+	for (r = 0; r < rounds; r++) {
+		if (r & 1) {
+			c->b[r] = time_xa_set(&xa, pages);
+			c->a[r] = time_vmo_set(obj, pages);
+		} else {
+			c->a[r] = time_vmo_set(obj, pages);
+			c->b[r] = time_xa_set(&xa, pages);
+		}
+		if (c->a[r] == U64_MAX || c->b[r] == U64_MAX)
+			goto out;
+		c->ratio[r] = div64_u64(c->a[r] * 1000, c->b[r]);
+	}
+	snprintf(detail, sizeof(detail),
+		 "vm_object_set_pages_ns=%llu xas_store_loop_ns=%llu per 4096 pages, rounds=%u",
+		 div_u64(median(c->a, rounds), iters),
+		 div_u64(median(c->b, rounds), iters), rounds);
+	report("vm_object_set_4096_vs_xas_store_loop", median(c->ratio, rounds),
+	       1500, true, detail);
+	err = 0;
+out:
+	vm_object_destroy(obj);
+	vm_object_destroy(sparse);
+	xa_destroy(&xa);
+	kvfree(pages);
+	return err;
+}
+
+#define BENCH_VMO_FIGURES	3
+#else
+static int bench_vm_object(struct bench_ctx *c)
+{
+	return 0;
+}
+
+#define BENCH_VMO_FIGURES	0
+#endif
+
 static int __init sparse_mm_bench_init(void)
 {
 	struct bench_ctx *c;
@@ -319,12 +493,14 @@ static int __init sparse_mm_bench_init(void)
 	}
 
 	pr_info("KTAP version 1\n");
-	pr_info("1..5\n");
+	pr_info("1..%d\n", 5 + BENCH_VMO_FIGURES);
 	err = bench_map_unmap(c);
 	if (!err)
 		err = bench_atomic_map(c);
 	if (!err)
 		err = bench_memory(c);
+	if (!err)
+		err = bench_vm_object(c);
 	if (err)
 		pr_info("# bench: aborted: %d\n", err);
 out:

@@ -26,6 +26,31 @@ section() {	# section NAME COMMAND...: run, then print the output bracketed
 	echo "==== END $name rc=$rc"
 }
 
+# Module-based KUnit suites: their KTAP is taken from the kernel log.
+# vm_object_faults needs failslab armed for the tasks that ask for it.
+kunit_modules() {
+	fs=/sys/kernel/debug/failslab
+	if [ -d $fs ]; then
+		echo 0 > $fs/verbose
+		echo Y > $fs/task-filter
+		echo N > $fs/ignore-gfp-wait
+		echo 1000000 > $fs/times
+		echo 1 > $fs/interval
+		echo 5760 > $fs/space
+		echo 100 > $fs/probability
+	fi
+	dmesg -c > /dev/null
+	insmod /lib/modules/vm_object_fault_test.ko
+	rc=$?
+	if [ -d $fs ]; then
+		echo 0 > $fs/probability
+		echo 0 > $fs/space
+	fi
+	dmesg | sed -n '/KTAP version/,$p'
+	rmmod vm_object_fault_test
+	return $rc
+}
+
 kmemleak_check() {
 	[ -e /sys/kernel/debug/kmemleak ] || return 0
 	echo scan > /sys/kernel/debug/kmemleak
@@ -36,6 +61,7 @@ kmemleak_check() {
 
 case "$mode" in
 test)
+	section kunit-modules kunit_modules
 	for t in $(cat /tests); do
 		section "$t" "/bin/$t"
 	done

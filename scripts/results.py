@@ -165,6 +165,14 @@ def boot_counts(log):
                         notes.append(f'kmemleak: clean ({known} known boot-time false positives ignored)')
                 cur = None
                 continue
+            if cur.startswith('kunit'):
+                # Module KUnit suites: the cases are the indented results,
+                # one nested plan per suite.
+                nested = [l[4:] for l in results if l.startswith('    ')
+                          and not l.startswith('     ')]
+                plans = [int(m.group(1)) for m in map(TAP_PLAN.match, nested) if m]
+                plan = sum(plans) if plans else None
+                results = nested
             tap = [TAP_RESULT.match(l) for l in results]
             tap = [t for t in tap if t]
             for t in tap:
