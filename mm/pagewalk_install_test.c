@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for PTE-installing page walks (->install_pte in
+ * struct mm_walk_ops, walk_page_range_mm()).
+ *
+ * Each case builds a real user address space (mm_alloc() and
+ * kthread_use_mm()), maps a range like a driver would (VM_PFNMAP), installs
+ * special PTEs for pages the test owns, and reads the data back through
+ * the user addresses.
+ *
+ * Copyright (C) 2026 The sparse-mm authors
+ */
+
+#include <kunit/test.h>
+#include <linux/highmem.h>
+#include <linux/hugetlb.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/pagewalk.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/syscalls.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+#define PI_PAGES	8
+
+struct pi_env {
+	struct mm_struct *mm;
+	unsigned long addr;
+	struct page *pages[PI_PAGES];
+};
+
+struct pi_walk {
+	struct pi_env *env;
+	unsigned long installed[PI_PAGES * 2];
+	unsigned long seen[PI_PAGES * 2];
+	int nr_installed, nr_seen, nr_holes, nr_present;
+	unsigned long fail_at;		/* install_pte fails here (-EIO) */
+	bool huge_pmd;
+};
+
+static int pi_install(unsigned long addr, unsigned long next, pte_t *ptep,
+		      struct mm_walk *walk)
+{
+	struct pi_walk *w = walk->private;
+	unsigned long i = (addr - w->env->addr) >> PAGE_SHIFT;
+
+	if (w->fail_at && addr == w->fail_at)
+		return -EIO;
+	if (w->nr_installed < ARRAY_SIZE(w->installed))
+		w->installed[w->nr_installed] = addr;
+	w->nr_installed++;
+	*ptep = pte_mkspecial(pfn_pte(page_to_pfn(w->env->pages[i % PI_PAGES]),
+				      walk->vma->vm_page_prot));
+	return 0;
+}
+
+static int pi_pte_entry(pte_t *pte, unsigned long addr, unsigned long next,
+			struct mm_walk *walk)
+{
+	struct pi_walk *w = walk->private;
+
+	if (pte_none(ptep_get(pte)))
+		return 0;
+	if (w->nr_seen < ARRAY_SIZE(w->seen))
+		w->seen[w->nr_seen] = addr;
+	w->nr_seen++;
+	return 0;
+}
+
+static int pi_count_present(pte_t *pte, unsigned long addr,
+			    unsigned long next, struct mm_walk *walk)
+{
+	struct pi_walk *w = walk->private;
+
+	w->nr_present += pte_present(ptep_get(pte));
+	return 0;
+}
+
+static int pi_hole(unsigned long addr, unsigned long next, int depth,
+		   struct mm_walk *walk)
+{
+	struct pi_walk *w = walk->private;
+
+	w->nr_holes++;
+	return 0;
+}
+
+static int pi_pmd_entry(pmd_t *pmd, unsigned long addr, unsigned long next,
+			struct mm_walk *walk)
+{
+	struct pi_walk *w = walk->private;
+
+	w->huge_pmd = pmd_trans_huge(*pmd);
+	return 0;
+}
+
+static const struct mm_walk_ops pi_install_ops = {
+	.install_pte	= pi_install,
+	.pte_hole	= pi_hole,
+};
+
+static const struct mm_walk_ops pi_both_ops = {
+	.install_pte	= pi_install,
+	.pte_entry	= pi_pte_entry,
+	.pmd_entry	= pi_pmd_entry,
+};
+
+/* Walk VM_PFNMAP ranges too (a plain walk skips them). */
+static int pi_test_walk(unsigned long addr, unsigned long next,
+			struct mm_walk *walk)
+{
+	return 0;
+}
+
+static const struct mm_walk_ops pi_present_ops = {
+	.pte_entry	= pi_count_present,
+	.test_walk	= pi_test_walk,
+};
+
+/* No pte_entry: the walk stops at the PMD and never splits a THP. */
+static const struct mm_walk_ops pi_pmd_ops = {
+	.pmd_entry	= pi_pmd_entry,
+};
+
+/* A user address space with one VM_PFNMAP range of PI_PAGES pages. */
+static int pi_env_start(struct kunit *test, struct pi_env *env,
+			unsigned long len, bool pfnmap)
+{
+	struct vm_area_struct *vma;
+	int i;
+
+	memset(env, 0, sizeof(*env));
+	for (i = 0; i < PI_PAGES; i++) {
+		env->pages[i] = alloc_page(GFP_KERNEL);
+		if (!env->pages[i])
+			return -ENOMEM;
+		memset(page_address(env->pages[i]), 0x30 + i, PAGE_SIZE);
+	}
+	env->mm = mm_alloc();
+	if (!env->mm)
+		return -ENOMEM;
+	/* What exec would do: choose the mmap layout (get_unmapped_area). */
+	arch_pick_mmap_layout(env->mm, &current->signal->rlim[RLIMIT_STACK]);
+	kthread_use_mm(env->mm);
+	env->addr = vm_mmap(NULL, 0, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(env->addr))
+		return (int)env->addr;
+	if (pfnmap) {
+		mmap_write_lock(env->mm);
+		vma = find_vma(env->mm, env->addr);
+		vma->vm_flags |= VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP;
+		mmap_write_unlock(env->mm);
+	}
+	return 0;
+}
+
+static void pi_env_end(struct pi_env *env)
+{
+	int i;
+
+	if (env->mm) {
+		kthread_unuse_mm(env->mm);
+		mmput(env->mm);		/* unmaps and frees the page tables */
+	}
+	for (i = 0; i < PI_PAGES; i++)
+		if (env->pages[i])
+			__free_page(env->pages[i]);
+}
+
+static int pi_walk(struct pi_env *env, unsigned long start, unsigned long end,
+		   const struct mm_walk_ops *ops, struct pi_walk *w)
+{
+	int err;
+
+	w->env = env;
+	mmap_read_lock(env->mm);
+	err = walk_page_range_mm(env->mm, start, end, ops, w);
+	mmap_read_unlock(env->mm);
+	return err;
+}
+
+static int pi_present(struct pi_env *env, unsigned long start,
+		      unsigned long end)
+{
+	struct pi_walk w = {};
+
+	pi_walk(env, start, end, &pi_present_ops, &w);
+	return w.nr_present;
+}
+
+static void pi_install_and_read_back(struct kunit *test)
+{
+	unsigned long len = PI_PAGES * PAGE_SIZE;
+	struct pi_walk w = {};
+	struct pi_env env;
+	u8 buf[16];
+	int i;
+
+	KUNIT_ASSERT_EQ(test, pi_env_start(test, &env, len, true), 0);
+	KUNIT_EXPECT_EQ(test, pi_walk(&env, env.addr, env.addr + len,
+				      &pi_install_ops, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.nr_installed, PI_PAGES);
+	/* Populated ranges are not holes. */
+	KUNIT_EXPECT_EQ(test, w.nr_holes, 0);
+	for (i = 0; i < PI_PAGES; i++) {
+		KUNIT_EXPECT_EQ(test, w.installed[i], env.addr + i * PAGE_SIZE);
+		KUNIT_ASSERT_EQ(test, copy_from_user(buf,
+			(void __user *)(env.addr + i * PAGE_SIZE + 100),
+			sizeof(buf)), 0UL);
+		KUNIT_EXPECT_EQ(test, buf[0], (u8)(0x30 + i));
+	}
+	/* A second install walk finds nothing empty. */
+	memset(&w, 0, sizeof(w));
+	KUNIT_EXPECT_EQ(test, pi_walk(&env, env.addr, env.addr + len,
+				      &pi_install_ops, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.nr_installed, 0);
+	pi_env_end(&env);
+}
+
+static void pi_existing_entries_go_to_pte_entry(struct kunit *test)
+{
+	unsigned long len = PI_PAGES * PAGE_SIZE;
+	const int pre[] = { 0, 2, 5 };
+	struct pi_walk w = {};
+	struct pi_env env;
+	int i, j, k;
+
+	KUNIT_ASSERT_EQ(test, pi_env_start(test, &env, len, true), 0);
+	for (i = 0; i < ARRAY_SIZE(pre); i++) {
+		unsigned long a = env.addr + pre[i] * PAGE_SIZE;
+
+		KUNIT_ASSERT_EQ(test, pi_walk(&env, a, a + PAGE_SIZE,
+					      &pi_install_ops, &w), 0);
+	}
+	memset(&w, 0, sizeof(w));
+	KUNIT_EXPECT_EQ(test, pi_walk(&env, env.addr, env.addr + len,
+				      &pi_both_ops, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.nr_seen, (int)ARRAY_SIZE(pre));
+	KUNIT_EXPECT_EQ(test, w.nr_installed, PI_PAGES - (int)ARRAY_SIZE(pre));
+	for (i = 0; i < ARRAY_SIZE(pre) && i < w.nr_seen; i++)
+		KUNIT_EXPECT_EQ(test, w.seen[i], env.addr + pre[i] * PAGE_SIZE);
+	for (i = 0, k = 0; i < PI_PAGES; i++) {
+		bool was_pre = false;
+
+		for (j = 0; j < ARRAY_SIZE(pre); j++)
+			was_pre |= pre[j] == i;
+		if (was_pre)
+			continue;
+		if (k < w.nr_installed)
+			KUNIT_EXPECT_EQ(test, w.installed[k],
+					env.addr + i * PAGE_SIZE);
+		k++;
+	}
+	pi_env_end(&env);
+}
+
+static void pi_public_walkers_refuse(struct kunit *test)
+{
+	unsigned long len = PI_PAGES * PAGE_SIZE;
+	struct pi_walk w = {};
+	struct vm_area_struct *vma;
+	struct pi_env env;
+
+	KUNIT_ASSERT_EQ(test, pi_env_start(test, &env, len, true), 0);
+	w.env = &env;
+	mmap_read_lock(env.mm);
+	vma = find_vma(env.mm, env.addr);
+	KUNIT_EXPECT_EQ(test, walk_page_range(env.mm, env.addr, env.addr + len,
+					      &pi_install_ops, &w), -EINVAL);
+	KUNIT_EXPECT_EQ(test, walk_page_range_vma(vma, env.addr,
+						  env.addr + len,
+						  &pi_install_ops, &w), -EINVAL);
+	KUNIT_EXPECT_EQ(test, walk_page_vma(vma, &pi_install_ops, &w), -EINVAL);
+	mmap_read_unlock(env.mm);
+	/* Refused before the mapping or any lock is even looked at. */
+	KUNIT_EXPECT_EQ(test, walk_page_mapping(NULL, 0, 1, &pi_install_ops, &w),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, walk_page_range_novma(env.mm, env.addr,
+						    env.addr + len,
+						    &pi_install_ops, NULL, &w),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, w.nr_installed, 0);
+	KUNIT_EXPECT_EQ(test, pi_present(&env, env.addr, env.addr + len), 0);
+	pi_env_end(&env);
+}
+
+static void pi_callback_error_stops_there(struct kunit *test)
+{
+	unsigned long len = PI_PAGES * PAGE_SIZE;
+	struct pi_walk w = {};
+	struct pi_env env;
+
+	KUNIT_ASSERT_EQ(test, pi_env_start(test, &env, len, true), 0);
+	w.fail_at = env.addr + 5 * PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, pi_walk(&env, env.addr, env.addr + len,
+				      &pi_install_ops, &w), -EIO);
+	KUNIT_EXPECT_EQ(test, w.nr_installed, 5);
+	/* What was installed before the failing address stays. */
+	KUNIT_EXPECT_EQ(test, pi_present(&env, env.addr, env.addr + len), 5);
+	KUNIT_EXPECT_EQ(test, pi_present(&env, env.addr + 5 * PAGE_SIZE,
+					 env.addr + len), 0);
+	pi_env_end(&env);
+}
+
+static void pi_hugetlb_refused(struct kunit *test)
+{
+	struct vm_area_struct *vma;
+	struct pi_walk w = {};
+	struct pi_env env;
+	unsigned long addr;
+
+	if (!IS_ENABLED(CONFIG_HUGETLBFS))
+		kunit_skip(test, "needs CONFIG_HUGETLBFS");
+	KUNIT_ASSERT_EQ(test, pi_env_start(test, &env, PAGE_SIZE, false), 0);
+	/* As mmap(2) does it: MAP_HUGETLB needs the hugetlbfs file. */
+	addr = ksys_mmap_pgoff(0, SZ_2M, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB |
+			       MAP_NORESERVE, -1, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	mmap_read_lock(env.mm);
+	vma = find_vma(env.mm, addr);
+	KUNIT_EXPECT_TRUE(test, vma && is_vm_hugetlb_page(vma));
+	mmap_read_unlock(env.mm);
+	KUNIT_EXPECT_EQ(test, pi_walk(&env, addr, addr + SZ_2M,
+				      &pi_install_ops, &w), -EINVAL);
+	KUNIT_EXPECT_EQ(test, w.nr_installed, 0);
+	pi_env_end(&env);
+}
+
+static void pi_thp_left_alone_unless_pte_entry(struct kunit *test)
+{
+	struct pi_walk w = {};
+	struct pi_env env;
+	unsigned long huge;
+	u8 one = 1;
+
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE))
+		kunit_skip(test, "needs CONFIG_TRANSPARENT_HUGEPAGE");
+	KUNIT_ASSERT_EQ(test, pi_env_start(test, &env, 2 * SZ_2M, false), 0);
+	huge = ALIGN(env.addr, SZ_2M);
+	/* An anonymous write fault on an aligned 2 MiB range maps a THP. */
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)huge, &one, 1), 0UL);
+	pi_walk(&env, huge, huge + PAGE_SIZE, &pi_pmd_ops, &w);
+	KUNIT_ASSERT_TRUE_MSG(test, w.huge_pmd, "no THP to test with");
+
+	/* Install only: the huge PMD is populated, nothing is installed. */
+	memset(&w, 0, sizeof(w));
+	KUNIT_EXPECT_EQ(test, pi_walk(&env, huge, huge + SZ_2M,
+				      &pi_install_ops, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.nr_installed, 0);
+	memset(&w, 0, sizeof(w));
+	pi_walk(&env, huge, huge + PAGE_SIZE, &pi_pmd_ops, &w);
+	KUNIT_EXPECT_TRUE(test, w.huge_pmd);
+
+	/* With pte_entry too, the THP is split and every PTE is seen. */
+	memset(&w, 0, sizeof(w));
+	KUNIT_EXPECT_EQ(test, pi_walk(&env, huge, huge + SZ_2M,
+				      &pi_both_ops, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.nr_seen, (int)(SZ_2M / PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, w.nr_installed, 0);
+	memset(&w, 0, sizeof(w));
+	pi_walk(&env, huge, huge + PAGE_SIZE, &pi_pmd_ops, &w);
+	KUNIT_EXPECT_FALSE(test, w.huge_pmd);
+	pi_env_end(&env);
+}
+
+static struct kunit_case pagewalk_install_cases[] = {
+	KUNIT_CASE(pi_install_and_read_back),
+	KUNIT_CASE(pi_existing_entries_go_to_pte_entry),
+	KUNIT_CASE(pi_public_walkers_refuse),
+	KUNIT_CASE(pi_callback_error_stops_there),
+	KUNIT_CASE(pi_hugetlb_refused),
+	KUNIT_CASE(pi_thp_left_alone_unless_pte_entry),
+	{}
+};
+
+static struct kunit_suite pagewalk_install_suite = {
+	.name = "pagewalk_install",
+	.test_cases = pagewalk_install_cases,
+};
+
+kunit_test_suites(&pagewalk_install_suite);
+
+MODULE_DESCRIPTION("KUnit tests for PTE-installing page walks");
+MODULE_LICENSE("GPL");
