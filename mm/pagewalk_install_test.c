@@ -208,10 +208,11 @@ static void pi_install_and_read_back(struct kunit *test)
 	/* Populated ranges are not holes. */
 	KUNIT_EXPECT_EQ(test, w.nr_holes, 0);
 	for (i = 0; i < PI_PAGES; i++) {
+		void __user *uaddr = (void __user *)(env.addr + i * PAGE_SIZE);
+
 		KUNIT_EXPECT_EQ(test, w.installed[i], env.addr + i * PAGE_SIZE);
-		KUNIT_ASSERT_EQ(test, copy_from_user(buf,
-			(void __user *)(env.addr + i * PAGE_SIZE + 100),
-			sizeof(buf)), 0UL);
+		KUNIT_ASSERT_EQ(test, copy_from_user(buf, uaddr + 100,
+						     sizeof(buf)), 0UL);
 		KUNIT_EXPECT_EQ(test, buf[0], (u8)(0x30 + i));
 	}
 	/* A second install walk finds nothing empty. */

@@ -9,7 +9,10 @@
 #include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/vm_object.h>
 
@@ -422,6 +425,80 @@ static void vo_per_mm(struct kunit *test)
 	mmput(mm);
 }
 
+struct vo_fork {
+	struct mm_struct *parent_mm;
+	bool has_mm, own_mm, no_object;
+};
+
+/* Runs in a child cloned without CLONE_VM: its mm came from dup_mm(). */
+static int vo_fork_child(void *data)
+{
+	struct vo_fork *f = data;
+
+	f->has_mm = current->mm;
+	f->own_mm = current->mm && current->mm != f->parent_mm;
+	f->no_object = current->mm && !mm_vm_object_peek(current->mm);
+	do_exit(0);
+}
+
+/*
+ * fork(): the child's address space is a copy of the parent's, but it
+ * starts without a vm_object; the parent's keeps its entries and
+ * references, and the child's exit leaks nothing.
+ */
+static void vo_fork_child_starts_without(struct kunit *test)
+{
+	struct vo_ctx *c = test->priv;
+	struct mm_struct *mm = mm_alloc();
+	struct vo_fork f = {};
+	/* Like fork(): no CLONE_VM, so the child gets dup_mm()'s copy. */
+	struct kernel_clone_args args = {
+		.flags		= CLONE_UNTRACED,
+		.exit_signal	= SIGCHLD,
+		.fn		= vo_fork_child,
+		.fn_arg		= &f,
+		.kthread	= 1,
+	};
+	struct vm_object *obj;
+	unsigned long addr;
+	int status = 0;		/* kernel_wait() writes only a non-zero one */
+	pid_t pid;
+
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
+	kthread_use_mm(mm);
+	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	KUNIT_EXPECT_FALSE(test, IS_ERR_VALUE(addr));
+	obj = mm_vm_object(mm);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_ASSERT_EQ(test, vm_object_set_page(obj, addr >> PAGE_SHIFT,
+						 c->pages[0], GFP_KERNEL), 0);
+
+	f.parent_mm = mm;
+	/* Kernel threads ignore SIGCHLD, which would auto-reap the child. */
+	kernel_sigaction(SIGCHLD, SIG_DFL);
+	pid = kernel_clone(&args);
+	if (pid > 0)
+		KUNIT_EXPECT_EQ(test, kernel_wait(pid, &status), pid);
+	kernel_sigaction(SIGCHLD, SIG_IGN);
+	KUNIT_ASSERT_GT(test, pid, 0);
+	KUNIT_EXPECT_EQ(test, status, 0);
+	KUNIT_EXPECT_TRUE(test, f.has_mm);
+	KUNIT_EXPECT_TRUE(test, f.own_mm);
+	KUNIT_EXPECT_TRUE(test, f.no_object);
+
+	/* The parent's object is untouched by the copy and by its exit. */
+	KUNIT_EXPECT_PTR_EQ(test, mm_vm_object_peek(mm), obj);
+	KUNIT_EXPECT_PTR_EQ(test, vm_object_get_page(obj, addr >> PAGE_SHIFT),
+			    c->pages[0]);
+	put_page(c->pages[0]);
+	KUNIT_EXPECT_EQ(test, page_ref_count(c->pages[0]), c->refs[0] + 1);
+	kthread_unuse_mm(mm);
+	mmput(mm);
+	KUNIT_EXPECT_EQ(test, page_ref_count(c->pages[0]), c->refs[0]);
+}
+
 static struct kunit_case vm_object_cases[] = {
 	KUNIT_CASE(vo_create_and_bounds),
 	KUNIT_CASE(vo_cpu_page_refs),
@@ -432,6 +509,7 @@ static struct kunit_case vm_object_cases[] = {
 	KUNIT_CASE(vo_memory_per_page),
 	KUNIT_CASE(vo_concurrent_lookups),
 	KUNIT_CASE(vo_per_mm),
+	KUNIT_CASE(vo_fork_child_starts_without),
 	{}
 };
 
