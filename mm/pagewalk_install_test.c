@@ -14,16 +14,14 @@
 #include <kunit/test.h>
 #include <linux/highmem.h>
 #include <linux/hugetlb.h>
-#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pagewalk.h>
-#include <linux/sched/mm.h>
-#include <linux/sched/signal.h>
 #include <linux/syscalls.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
+#include "sparse_mm_kunit.h"
 
 #define PI_PAGES	8
 
@@ -140,12 +138,9 @@ static int pi_env_start(struct kunit *test, struct pi_env *env,
 			return -ENOMEM;
 		memset(page_address(env->pages[i]), 0x30 + i, PAGE_SIZE);
 	}
-	env->mm = mm_alloc();
+	env->mm = smm_kunit_use_new_mm();
 	if (!env->mm)
 		return -ENOMEM;
-	/* What exec would do: choose the mmap layout (get_unmapped_area). */
-	arch_pick_mmap_layout(env->mm, &current->signal->rlim[RLIMIT_STACK]);
-	kthread_use_mm(env->mm);
 	env->addr = vm_mmap(NULL, 0, len, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	if (IS_ERR_VALUE(env->addr))
@@ -163,10 +158,8 @@ static void pi_env_end(struct pi_env *env)
 {
 	int i;
 
-	if (env->mm) {
-		kthread_unuse_mm(env->mm);
-		mmput(env->mm);		/* unmaps and frees the page tables */
-	}
+	if (env->mm)
+		smm_kunit_drop_mm(env->mm);
 	for (i = 0; i < PI_PAGES; i++)
 		if (env->pages[i])
 			__free_page(env->pages[i]);

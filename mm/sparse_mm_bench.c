@@ -79,8 +79,46 @@ struct bench_ctx {
 	u64 *a, *b, *ratio;
 };
 
-static u64 time_sparse_map_unmap(struct vm_struct *area, struct page **pages)
+/* What the timed functions work on; each uses the fields it needs. */
+struct bench_arg {
+	struct vm_struct *area;		/* an ordinary sparse area */
+	struct vm_struct *pre;		/* a prebuilt sparse area */
+	struct page **pages;
+	struct vm_object *obj;
+	struct xarray *xa;
+};
+
+typedef u64 (*bench_fn)(const struct bench_arg *arg);
+
+/*
+ * Time @measured and @baseline over the rounds, alternating which goes
+ * first, into c->a, c->b and c->ratio (thousandths).  A timed function
+ * returns U64_MAX when the operation failed.
+ */
+static int bench_interleave(struct bench_ctx *c, bench_fn measured,
+			    bench_fn baseline, const struct bench_arg *arg)
 {
+	unsigned int r;
+
+	for (r = 0; r < rounds; r++) {
+		if (r & 1) {
+			c->b[r] = baseline(arg);
+			c->a[r] = measured(arg);
+		} else {
+			c->a[r] = measured(arg);
+			c->b[r] = baseline(arg);
+		}
+		if (c->a[r] == U64_MAX || c->b[r] == U64_MAX)
+			return -ENOMEM;
+		c->ratio[r] = div64_u64(c->a[r] * 1000, c->b[r]);
+	}
+	return 0;
+}
+
+static u64 time_sparse_map_unmap(const struct bench_arg *arg)
+{
+	struct vm_struct *area = arg->area;
+	struct page **pages = arg->pages;
 	unsigned long s = (unsigned long)area->addr;
 	unsigned long e = s + BENCH_PAGES * PAGE_SIZE;
 	u64 t0 = ktime_get_ns();
@@ -94,8 +132,9 @@ static u64 time_sparse_map_unmap(struct vm_struct *area, struct page **pages)
 	return ktime_get_ns() - t0;
 }
 
-static u64 time_vmap_vunmap(struct page **pages)
+static u64 time_vmap_vunmap(const struct bench_arg *arg)
 {
+	struct page **pages = arg->pages;
 	u64 t0 = ktime_get_ns();
 	unsigned int i;
 
@@ -138,32 +177,24 @@ static void bench_map_unmap_breakdown(struct bench_ctx *c, struct vm_struct *are
 /* map + unmap of 512 pages vs vmap() + vunmap() of the same pages. */
 static int bench_map_unmap(struct bench_ctx *c)
 {
-	struct vm_struct *area = get_sparse_vm_area(BENCH_PAGES * PAGE_SIZE);
+	struct bench_arg arg = { .pages = c->pages };
 	u64 ratio, sparse_ns, vmap_ns;
 	char detail[128];
-	unsigned int r;
+	int err;
 
-	if (!area)
+	arg.area = get_sparse_vm_area(BENCH_PAGES * PAGE_SIZE);
+	if (!arg.area)
 		return -ENOMEM;
-	for (r = 0; r < rounds; r++) {
-		if (r & 1) {
-			c->b[r] = time_vmap_vunmap(c->pages);
-			c->a[r] = time_sparse_map_unmap(area, c->pages);
-		} else {
-			c->a[r] = time_sparse_map_unmap(area, c->pages);
-			c->b[r] = time_vmap_vunmap(c->pages);
-		}
-		if (c->a[r] == U64_MAX || c->b[r] == U64_MAX) {
-			free_vm_area(area);
-			return -ENOMEM;
-		}
-		c->ratio[r] = div64_u64(c->a[r] * 1000, c->b[r]);
+	err = bench_interleave(c, time_sparse_map_unmap, time_vmap_vunmap, &arg);
+	if (err) {
+		free_vm_area(arg.area);
+		return err;
 	}
 	ratio = median(c->ratio, rounds);
 	sparse_ns = div_u64(median(c->a, rounds), iters);
 	vmap_ns = div_u64(median(c->b, rounds), iters);
-	bench_map_unmap_breakdown(c, area);
-	free_vm_area(area);
+	bench_map_unmap_breakdown(c, arg.area);
+	free_vm_area(arg.area);
 	snprintf(detail, sizeof(detail),
 		 "sparse_ns=%llu vmap_ns=%llu per 512-page map+unmap, rounds=%u",
 		 sparse_ns, vmap_ns, rounds);
@@ -195,11 +226,22 @@ static u64 time_single_maps(struct vm_struct *area, struct page **pages,
 	return err ? U64_MAX : t;
 }
 
+static u64 time_atomic_maps(const struct bench_arg *arg)
+{
+	return time_single_maps(arg->pre, arg->pages, true);
+}
+
+static u64 time_sleeping_maps(const struct bench_arg *arg)
+{
+	return time_single_maps(arg->area, arg->pages, false);
+}
+
 /* Atomic map of one page vs the sleeping map where the tables exist. */
 static int bench_atomic_map(struct bench_ctx *c)
 {
 	struct vm_struct *pre = get_prebuilt_sparse_vm_area(BENCH_PAGES * PAGE_SIZE);
 	struct vm_struct *area = get_sparse_vm_area(BENCH_PAGES * PAGE_SIZE);
+	struct bench_arg arg = { .area = area, .pre = pre, .pages = c->pages };
 	unsigned long s, flags, before, after;
 	char detail[160];
 	unsigned int r;
@@ -213,18 +255,9 @@ static int bench_atomic_map(struct bench_ctx *c)
 		goto out;
 	vm_area_unmap_pages(area, s, s + BENCH_PAGES * PAGE_SIZE);
 
-	for (r = 0; r < rounds; r++) {
-		if (r & 1) {
-			c->b[r] = time_single_maps(area, c->pages, false);
-			c->a[r] = time_single_maps(pre, c->pages, true);
-		} else {
-			c->a[r] = time_single_maps(pre, c->pages, true);
-			c->b[r] = time_single_maps(area, c->pages, false);
-		}
-		if (c->a[r] == U64_MAX || c->b[r] == U64_MAX)
-			goto out;
-		c->ratio[r] = div64_u64(c->a[r] * 1000, c->b[r]);
-	}
+	err = bench_interleave(c, time_atomic_maps, time_sleeping_maps, &arg);
+	if (err)
+		goto out;
 	snprintf(detail, sizeof(detail),
 		 "atomic_ns=%llu sleeping_ns=%llu per single-page map, rounds=%u",
 		 div_u64(median(c->a, rounds), BENCH_PAGES),
@@ -302,8 +335,9 @@ out:
 #ifdef CONFIG_VM_OBJECT
 #define VMO_BENCH_NR	4096
 
-static u64 time_vmo_lookups(struct vm_object *obj)
+static u64 time_vmo_lookups(const struct bench_arg *arg)
 {
+	struct vm_object *obj = arg->obj;
 	struct vm_object_entry e;
 	unsigned long sum = 0, i, n;
 	u64 t0 = ktime_get_ns();
@@ -317,8 +351,9 @@ static u64 time_vmo_lookups(struct vm_object *obj)
 	return ktime_get_ns() - t0;
 }
 
-static u64 time_xa_loads(struct xarray *xa)
+static u64 time_xa_loads(const struct bench_arg *arg)
 {
+	struct xarray *xa = arg->xa;
 	unsigned long sum = 0, i, n;
 	u64 t0 = ktime_get_ns();
 
@@ -329,8 +364,10 @@ static u64 time_xa_loads(struct xarray *xa)
 	return ktime_get_ns() - t0;
 }
 
-static u64 time_vmo_set(struct vm_object *obj, struct page **pages)
+static u64 time_vmo_set(const struct bench_arg *arg)
 {
+	struct vm_object *obj = arg->obj;
+	struct page **pages = arg->pages;
 	u64 t = 0, t0;
 	unsigned int n;
 
@@ -363,8 +400,10 @@ static int xa_store_loop(struct xarray *xa, struct page **pages)
 	return xas_error(&xas);
 }
 
-static u64 time_xa_set(struct xarray *xa, struct page **pages)
+static u64 time_xa_set(const struct bench_arg *arg)
 {
+	struct xarray *xa = arg->xa;
+	struct page **pages = arg->pages;
 	u64 t = 0, t0;
 	unsigned int n;
 
@@ -386,8 +425,8 @@ static int bench_vm_object(struct bench_ctx *c)
 	struct page **pages = kvcalloc(VMO_BENCH_NR, sizeof(*pages), GFP_KERNEL);
 	char detail[128];
 	size_t dense_mem, sparse_mem;
+	struct bench_arg arg;
 	struct xarray xa;
-	unsigned int r;
 	int i, err = -ENOMEM;
 
 	xa_init(&xa);
@@ -400,16 +439,9 @@ static int bench_vm_object(struct bench_ctx *c)
 	if (vm_object_set_pages(obj, 0, VMO_BENCH_NR, pages, GFP_KERNEL) ||
 	    xa_store_loop(&xa, pages))
 		goto out;
-	for (r = 0; r < rounds; r++) {
-		if (r & 1) {
-			c->b[r] = time_xa_loads(&xa);
-			c->a[r] = time_vmo_lookups(obj);
-		} else {
-			c->a[r] = time_vmo_lookups(obj);
-			c->b[r] = time_xa_loads(&xa);
-		}
-		c->ratio[r] = div64_u64(c->a[r] * 1000, c->b[r]);
-	}
+	arg = (struct bench_arg){ .obj = obj, .xa = &xa, .pages = pages };
+	if (bench_interleave(c, time_vmo_lookups, time_xa_loads, &arg))
+		goto out;
 	snprintf(detail, sizeof(detail),
 		 "vm_object_lookup_ns=%llu xa_load_ns=%llu per lookup, rounds=%u",
 		 div_u64(median(c->a, rounds), iters * VMO_BENCH_NR),
@@ -434,18 +466,8 @@ static int bench_vm_object(struct bench_ctx *c)
 	/* Range set of 4096 CPU pages, from empty each time. */
 	vm_object_clear(obj, 0, VMO_BENCH_NR);
 	xa_destroy(&xa);
-	for (r = 0; r < rounds; r++) {
-		if (r & 1) {
-			c->b[r] = time_xa_set(&xa, pages);
-			c->a[r] = time_vmo_set(obj, pages);
-		} else {
-			c->a[r] = time_vmo_set(obj, pages);
-			c->b[r] = time_xa_set(&xa, pages);
-		}
-		if (c->a[r] == U64_MAX || c->b[r] == U64_MAX)
-			goto out;
-		c->ratio[r] = div64_u64(c->a[r] * 1000, c->b[r]);
-	}
+	if (bench_interleave(c, time_vmo_set, time_xa_set, &arg))
+		goto out;
 	snprintf(detail, sizeof(detail),
 		 "vm_object_set_pages_ns=%llu xas_store_loop_ns=%llu per 4096 pages, rounds=%u",
 		 div_u64(median(c->a, rounds), iters),

@@ -388,6 +388,18 @@ static int vmo_update_range(struct vm_object *obj, struct vmo_update *u,
 	return err;
 }
 
+/* Check the range, then apply @op to it; ops that need no data. */
+static int vmo_update_simple(struct vm_object *obj, enum vmo_op op,
+			     unsigned long index, unsigned long nr, gfp_t gfp)
+{
+	struct vmo_update u = { .op = op, .index = index };
+	int err = vmo_check(obj, index, nr, &u.last);
+
+	if (err || !nr)
+		return err;
+	return vmo_update_range(obj, &u, gfp);
+}
+
 /**
  * vm_object_set_pages - record CPU pages for a range of virtual pages
  * @obj: the object
@@ -519,12 +531,7 @@ EXPORT_SYMBOL_GPL(vm_object_set_device);
 int vm_object_set_none(struct vm_object *obj, unsigned long index,
 		       unsigned long nr)
 {
-	struct vmo_update u = { .op = VMO_OP_NONE, .index = index };
-	int err = vmo_check(obj, index, nr, &u.last);
-
-	if (err || !nr)
-		return err;
-	return vmo_update_range(obj, &u, GFP_NOWAIT);
+	return vmo_update_simple(obj, VMO_OP_NONE, index, nr, GFP_NOWAIT);
 }
 EXPORT_SYMBOL_GPL(vm_object_set_none);
 
@@ -543,12 +550,7 @@ EXPORT_SYMBOL_GPL(vm_object_set_none);
 int vm_object_clear(struct vm_object *obj, unsigned long index,
 		    unsigned long nr)
 {
-	struct vmo_update u = { .op = VMO_OP_CLEAR, .index = index };
-	int err = vmo_check(obj, index, nr, &u.last);
-
-	if (err || !nr)
-		return err;
-	return vmo_update_range(obj, &u, GFP_NOWAIT);
+	return vmo_update_simple(obj, VMO_OP_CLEAR, index, nr, GFP_NOWAIT);
 }
 EXPORT_SYMBOL_GPL(vm_object_clear);
 
@@ -569,15 +571,8 @@ EXPORT_SYMBOL_GPL(vm_object_clear);
 int vm_object_set_will_need(struct vm_object *obj, unsigned long index,
 			    unsigned long nr, bool will_need, gfp_t gfp)
 {
-	struct vmo_update u = {
-		.op = will_need ? VMO_OP_HINT_SET : VMO_OP_HINT_CLEAR,
-		.index = index,
-	};
-	int err = vmo_check(obj, index, nr, &u.last);
-
-	if (err || !nr)
-		return err;
-	return vmo_update_range(obj, &u, gfp);
+	return vmo_update_simple(obj, will_need ? VMO_OP_HINT_SET :
+				 VMO_OP_HINT_CLEAR, index, nr, gfp);
 }
 EXPORT_SYMBOL_GPL(vm_object_set_will_need);
 

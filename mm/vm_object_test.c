@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/vm_object.h>
 
+#include "sparse_mm_kunit.h"
 #include "vm_object_kunit.h"
 
 static void vo_create_and_bounds(struct kunit *test)
@@ -449,7 +450,7 @@ static int vo_fork_child(void *data)
 static void vo_fork_child_starts_without(struct kunit *test)
 {
 	struct vo_ctx *c = test->priv;
-	struct mm_struct *mm = mm_alloc();
+	struct mm_struct *mm = smm_kunit_use_new_mm();
 	struct vo_fork f = {};
 	/* Like fork(): no CLONE_VM, so the child gets dup_mm()'s copy. */
 	struct kernel_clone_args args = {
@@ -465,8 +466,6 @@ static void vo_fork_child_starts_without(struct kunit *test)
 	pid_t pid;
 
 	KUNIT_ASSERT_NOT_NULL(test, mm);
-	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
-	kthread_use_mm(mm);
 	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	KUNIT_EXPECT_FALSE(test, IS_ERR_VALUE(addr));
@@ -494,8 +493,7 @@ static void vo_fork_child_starts_without(struct kunit *test)
 			    c->pages[0]);
 	put_page(c->pages[0]);
 	KUNIT_EXPECT_EQ(test, page_ref_count(c->pages[0]), c->refs[0] + 1);
-	kthread_unuse_mm(mm);
-	mmput(mm);
+	smm_kunit_drop_mm(mm);
 	KUNIT_EXPECT_EQ(test, page_ref_count(c->pages[0]), c->refs[0]);
 }
 
