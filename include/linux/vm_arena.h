@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Arenas: sparse memory shared between a driver and user space.
+ *
+ * See Documentation/mm/vm_arena.rst.
+ *
+ * Copyright (C) 2026 The sparse-mm authors
+ */
+#ifndef _LINUX_VM_ARENA_H
+#define _LINUX_VM_ARENA_H
+
+#include <linux/types.h>
+#include <uapi/linux/vm_arena.h>
+
+struct file;
+struct seq_file;
+struct vm_area_struct;
+struct vm_arena;
+
+/*
+ * Largest arena: 64 GiB (2^24 pages).  The allocation bitmap (one bit per
+ * page, 2 MiB at this size) is allocated at creation, and user pointers
+ * into the arena stay well inside any 64-bit user address space.  An
+ * arena with %VM_ARENA_F_ATOMIC also pre-builds its page tables (about
+ * 2 MiB per GiB), so it is limited to 4 GiB.
+ */
+#define VM_ARENA_MAX_SIZE		(1ULL << 36)
+#define VM_ARENA_ATOMIC_MAX_SIZE	(1ULL << 32)
+
+#ifdef CONFIG_VM_ARENA
+
+struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
+				 unsigned long user_addr);
+void vm_arena_get(struct vm_arena *arena);
+void vm_arena_put(struct vm_arena *arena);
+
+void *vm_arena_alloc_pages(struct vm_arena *arena, void *kaddr,
+			   unsigned long count, int node, unsigned int flags);
+void *vm_arena_alloc_pages_atomic(struct vm_arena *arena, void *kaddr,
+				  unsigned long count, int node);
+int vm_arena_free_pages(struct vm_arena *arena, void *kaddr,
+			unsigned long count);
+int vm_arena_free_pages_atomic(struct vm_arena *arena, void *kaddr,
+			       unsigned long count);
+void vm_arena_flush_frees(struct vm_arena *arena);
+int vm_arena_reserve(struct vm_arena *arena, void *kaddr,
+		     unsigned long count);
+
+void *vm_arena_base(const struct vm_arena *arena);
+u64 vm_arena_size(const struct vm_arena *arena);
+unsigned int vm_arena_flags(const struct vm_arena *arena);
+unsigned long vm_arena_user_base(const struct vm_arena *arena);
+unsigned long vm_arena_user_addr(const struct vm_arena *arena,
+				 const void *kaddr);
+void *vm_arena_kern_addr(const struct vm_arena *arena, unsigned long uaddr);
+unsigned long vm_arena_pages_in_use(const struct vm_arena *arena);
+unsigned long vm_arena_user_faults(const struct vm_arena *arena);
+
+int vm_arena_mmap(struct vm_arena *arena, struct vm_area_struct *vma);
+unsigned long vm_arena_get_unmapped_area(struct vm_arena *arena,
+					 struct file *file, unsigned long addr,
+					 unsigned long len, unsigned long pgoff,
+					 unsigned long flags);
+void vm_arena_show_fdinfo(const struct vm_arena *arena, struct seq_file *m);
+
+#endif /* CONFIG_VM_ARENA */
+
+#endif /* _LINUX_VM_ARENA_H */

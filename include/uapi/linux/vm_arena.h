@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * Arenas: sparse memory shared between a driver and user space.
+ *
+ * The creation flags are common to every arena.  The ioctls are the user
+ * ABI of the sample arena drivers (samples/arena/ in C, samples/rust/ in
+ * Rust), which expose one arena per open file of a misc device.
+ *
+ * Copyright (C) 2026 The sparse-mm authors
+ */
+#ifndef _UAPI_LINUX_VM_ARENA_H
+#define _UAPI_LINUX_VM_ARENA_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Creation flags. */
+/* A user access to a page the kernel has not allocated raises SIGSEGV. */
+#define VM_ARENA_F_SEGV_ON_FAULT	(1U << 0)
+/* Page tables are built up front: alloc and free work in atomic context. */
+#define VM_ARENA_F_ATOMIC		(1U << 1)
+#define VM_ARENA_F_ALL			(VM_ARENA_F_SEGV_ON_FAULT | \
+					 VM_ARENA_F_ATOMIC)
+
+/* Allocation flags. */
+/* Install the new pages into every user mapping now: no faults later. */
+#define VM_ARENA_ALLOC_POPULATE		(1U << 0)
+#define VM_ARENA_ALLOC_ALL		VM_ARENA_ALLOC_POPULATE
+
+/* Offset meaning "anywhere" in struct arena_alloc. */
+#define ARENA_ANY			(~(__u64)0)
+
+/**
+ * struct arena_setup - size and flags, set once before mmap
+ * @size: bytes, a multiple of the page size
+ * @flags: VM_ARENA_F_*
+ * @user_addr: user address every mapping will use, or 0 for the first
+ *	mmap() to choose
+ */
+struct arena_setup {
+	__u64 size;
+	__u32 flags;
+	__u32 __reserved;
+	__u64 user_addr;
+};
+
+/**
+ * struct arena_alloc - allocate pages
+ * @offset: in: byte offset of the first page, or %ARENA_ANY;
+ *	out: where the pages went
+ * @count: number of pages
+ * @node: NUMA node, or -1 for any
+ * @flags: VM_ARENA_ALLOC_*
+ */
+struct arena_alloc {
+	__u64 offset;
+	__u64 count;
+	__s32 node;
+	__u32 flags;
+};
+
+/**
+ * struct arena_range - a page range, for free and reserve
+ * @offset: byte offset of the first page
+ * @count: number of pages
+ */
+struct arena_range {
+	__u64 offset;
+	__u64 count;
+};
+
+/**
+ * struct arena_list_node - one node of the list the kernel builds
+ * @next: user address of the next node, 0 at the end
+ * @value: the node's value: index * 3 + 1 for the index-th node
+ */
+struct arena_list_node {
+	__u64 next;
+	__u64 value;
+};
+
+/**
+ * struct arena_build_list - ask the kernel to build a linked list
+ * @count: number of nodes
+ * @head: out: user address of the first node
+ * @pages: out: pages the nodes occupy
+ */
+struct arena_build_list {
+	__u64 count;
+	__u64 head;
+	__u64 pages;
+};
+
+/**
+ * struct arena_info - the arena as the driver sees it
+ * @size: bytes
+ * @flags: VM_ARENA_F_*
+ * @user_addr: user address of every mapping, 0 before the first mmap
+ * @pages_in_use: pages allocated (by the kernel or by user faults)
+ * @user_faults: faults that allocated a page for user space
+ */
+struct arena_info {
+	__u64 size;
+	__u32 flags;
+	__u32 __reserved;
+	__u64 user_addr;
+	__u64 pages_in_use;
+	__u64 user_faults;
+};
+
+#define ARENA_IOC_MAGIC		0xB8
+#define ARENA_IOC_SETUP		_IOW(ARENA_IOC_MAGIC, 0, struct arena_setup)
+#define ARENA_IOC_ALLOC		_IOWR(ARENA_IOC_MAGIC, 1, struct arena_alloc)
+#define ARENA_IOC_FREE		_IOW(ARENA_IOC_MAGIC, 2, struct arena_range)
+#define ARENA_IOC_RESERVE	_IOW(ARENA_IOC_MAGIC, 3, struct arena_range)
+#define ARENA_IOC_BUILD_LIST	_IOWR(ARENA_IOC_MAGIC, 4, struct arena_build_list)
+#define ARENA_IOC_INFO		_IOR(ARENA_IOC_MAGIC, 5, struct arena_info)
+
+#endif /* _UAPI_LINUX_VM_ARENA_H */
