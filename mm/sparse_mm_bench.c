@@ -18,6 +18,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/vm_arena.h>
 #include <linux/vm_sparse.h>
 #include <linux/vmalloc.h>
 #include <linux/vm_object.h>
@@ -86,6 +87,7 @@ struct bench_arg {
 	struct page **pages;
 	struct vm_object *obj;
 	struct xarray *xa;
+	struct vm_arena *arena;
 };
 
 typedef u64 (*bench_fn)(const struct bench_arg *arg);
@@ -493,6 +495,74 @@ static int bench_vm_object(struct bench_ctx *c)
 #define BENCH_VMO_FIGURES	0
 #endif
 
+#ifdef CONFIG_VM_ARENA
+/* Arena kernel-side single-page allocation and free, against the buddy. */
+static u64 time_arena_alloc_free(const struct bench_arg *arg)
+{
+	u64 t = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < iters; i++) {
+		void *p = vm_arena_alloc_pages(arg->arena, NULL, 1,
+					       NUMA_NO_NODE, 0);
+
+		if (IS_ERR(p) || vm_arena_free_pages(arg->arena, p, 1))
+			return U64_MAX;
+	}
+	return ktime_get_ns() - t;
+}
+
+static u64 time_alloc_page_free(const struct bench_arg *arg)
+{
+	u64 t = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < iters; i++) {
+		struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO |
+					       __GFP_ACCOUNT);
+
+		if (!page)
+			return U64_MAX;
+		__free_page(page);
+	}
+	return ktime_get_ns() - t;
+}
+
+static int bench_arena(struct bench_ctx *c)
+{
+	struct bench_arg arg = {
+		.arena = vm_arena_create(SZ_1G, 0, 0),
+	};
+	char detail[128];
+	int err;
+
+	if (IS_ERR(arg.arena))
+		return PTR_ERR(arg.arena);
+	err = bench_interleave(c, time_arena_alloc_free, time_alloc_page_free,
+			       &arg);
+	vm_arena_put(arg.arena);
+	if (err)
+		return err;
+	snprintf(detail, sizeof(detail),
+		 "arena_ns=%llu alloc_page_ns=%llu per alloc+free (zeroed, accounted), rounds=%u",
+		 div_u64(median(c->a, rounds), iters),
+		 div_u64(median(c->b, rounds), iters), rounds);
+	/* Reported, not a target: a free includes a TLB flush. */
+	report("arena_alloc_free_1_vs_alloc_page_free", median(c->ratio, rounds),
+	       50000, true, detail);
+	return 0;
+}
+
+#define BENCH_ARENA_FIGURES	1
+#else
+static int bench_arena(struct bench_ctx *c)
+{
+	return 0;
+}
+
+#define BENCH_ARENA_FIGURES	0
+#endif
+
 static int __init sparse_mm_bench_init(void)
 {
 	struct bench_ctx *c;
@@ -515,7 +585,7 @@ static int __init sparse_mm_bench_init(void)
 	}
 
 	pr_info("KTAP version 1\n");
-	pr_info("1..%d\n", 5 + BENCH_VMO_FIGURES);
+	pr_info("1..%d\n", 5 + BENCH_VMO_FIGURES + BENCH_ARENA_FIGURES);
 	err = bench_map_unmap(c);
 	if (!err)
 		err = bench_atomic_map(c);
@@ -523,6 +593,8 @@ static int __init sparse_mm_bench_init(void)
 		err = bench_memory(c);
 	if (!err)
 		err = bench_vm_object(c);
+	if (!err)
+		err = bench_arena(c);
 	if (err)
 		pr_info("# bench: aborted: %d\n", err);
 out:

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit fault-injection test for vm_object: -ENOMEM in the middle of a range
- * update must leave the object exactly as it was.
+ * KUnit fault-injection tests for vm_object: -ENOMEM in the middle of a
+ * range update must leave the object exactly as it was; and for arenas,
+ * which build on it: a failed allocation must leave nothing behind.
  *
  * A module, because failslab is configured through debugfs, which only user
  * space can write in 6.1.  Before loading it, arm failslab so that only
@@ -23,7 +24,9 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/vm_arena.h>
 #include <linux/vm_object.h>
+#include <linux/vmalloc.h>
 
 #include "vm_object_kunit.h"
 
@@ -94,8 +97,42 @@ static void vo_enomem_midway(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, vo_get(test, c->obj, VO_FIRST + 2000).will_need);
 }
 
+#ifdef CONFIG_VM_ARENA
+/*
+ * An arena allocation whose index update runs out of memory after the
+ * pages were allocated and mapped in the kernel gives everything back:
+ * pages, kernel PTEs, the claimed range.
+ */
+static void va_enomem_leaves_nothing(struct kunit *test)
+{
+	const unsigned long nr = 64 * 40;
+	struct vm_arena *a = vm_arena_create(nr * PAGE_SIZE, 0, 0);
+	void *p;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	current->make_it_fail = 1;
+	p = vm_arena_alloc_pages(a, NULL, nr, NUMA_NO_NODE, 0);
+	current->make_it_fail = 0;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(p), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 0UL);
+	KUNIT_EXPECT_NULL(test, vmalloc_to_page(vm_arena_base(a)));
+	KUNIT_EXPECT_NULL(test, vmalloc_to_page(vm_arena_base(a) +
+						(nr - 1) * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, vm_arena_base(a), 1),
+			-ENOENT);
+	/* The whole range is free again. */
+	p = vm_arena_alloc_pages(a, NULL, nr, NUMA_NO_NODE, 0);
+	KUNIT_EXPECT_PTR_EQ(test, p, vm_arena_base(a));
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), nr);
+	vm_arena_put(a);
+}
+#endif
+
 static struct kunit_case vm_object_fault_cases[] = {
 	KUNIT_CASE(vo_enomem_midway),
+#ifdef CONFIG_VM_ARENA
+	KUNIT_CASE(va_enomem_leaves_nothing),
+#endif
 	{}
 };
 

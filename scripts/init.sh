@@ -86,10 +86,30 @@ run)
 	dmesg -n 1
 	vm_sparse_test 2>&1 | grep -E '^(ok|not ok|# (PASSED|FAILED|Totals))'
 	dmesg -n 7
+	echo
+	echo "======== arenas: memory shared by a driver and user space ========"
+	echo "\$ insmod arena_sample.ko     # the C sample driver: /dev/arena"
+	insmod /lib/modules/arena_sample.ko
+	sleep 1
+	ls -l /dev/arena
+	echo
+	echo "\$ arena_demo"
+	arena_demo /dev/arena
+	echo
+	echo "\$ arena_test    # the user-space selftests against /dev/arena"
+	dmesg -n 1
+	arena_test 2>&1 | grep -E '^(ok|not ok|# (PASSED|FAILED|Totals))'
+	dmesg -n 7
+	echo
+	echo "\$ rmmod arena_sample"
+	rmmod arena_sample && echo "unloaded; arenas left in /proc/vmallocinfo: $(grep -c vm_arena_create /proc/vmallocinfo)"
 	;;
 bench)
 	section bench insmod /lib/modules/sparse_mm_bench.ko
 	rmmod sparse_mm_bench 2>/dev/null
+	for b in /bin/*_bench; do
+		section "$(basename "$b")" "$b"
+	done
 	;;
 esac
 echo "==== DONE"

@@ -19,14 +19,21 @@ struct vm_area_struct;
 struct vm_arena;
 
 /*
- * Largest arena: 64 GiB (2^24 pages).  The allocation bitmap (one bit per
- * page, 2 MiB at this size) is allocated at creation, and user pointers
- * into the arena stay well inside any 64-bit user address space.  An
- * arena with %VM_ARENA_F_ATOMIC also pre-builds its page tables (about
- * 2 MiB per GiB), so it is limited to 4 GiB.
+ * Largest arena: 64 GiB (2^24 pages).  The allocation bitmaps (one bit per
+ * page each, 2 MiB at this size) are allocated at creation, and user
+ * pointers into the arena stay well inside any 64-bit user address space.
+ * An arena with %VM_ARENA_F_ATOMIC also pre-builds its page tables (about
+ * 2 MiB per GiB), so it is limited to 4 GiB.  With KASAN_VMALLOC the
+ * shadow of a whole vmalloc-space reservation is populated when it is
+ * made (1/8 of its size, in real pages), so both limits drop to 1 GiB.
  */
+#ifdef CONFIG_KASAN_VMALLOC
+#define VM_ARENA_MAX_SIZE		BIT_ULL(30)
+#define VM_ARENA_ATOMIC_MAX_SIZE	BIT_ULL(30)
+#else
 #define VM_ARENA_MAX_SIZE		BIT_ULL(36)
 #define VM_ARENA_ATOMIC_MAX_SIZE	BIT_ULL(32)
+#endif
 
 #ifdef CONFIG_VM_ARENA
 

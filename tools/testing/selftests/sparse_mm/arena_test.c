@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,7 +34,9 @@
 #define PG		4096UL
 #define NPAGES		64UL
 #define SIZE		(NPAGES * PG)
-#define MAX_SIZE	(1ULL << 36)	/* VM_ARENA_MAX_SIZE */
+/* VM_ARENA_MAX_SIZE: 64 GiB, or 1 GiB in a KASAN_VMALLOC kernel. */
+#define MAX_SIZE	(1ULL << 36)
+#define KASAN_MAX_SIZE	(1ULL << 30)
 
 static const char *dev_path(void)
 {
@@ -201,6 +204,7 @@ TEST(setup_errors)
 	EXPECT_EQ(E2BIG, ERRNO_OF(setup(fd, MAX_SIZE + PG, 0)));
 	EXPECT_EQ(E2BIG, ERRNO_OF(setup(fd, (1ULL << 32) + PG,
 					VM_ARENA_F_ATOMIC)));
+	EXPECT_EQ(E2BIG, ERRNO_OF(setup(fd, 1ULL << 40, 0)));
 	EXPECT_EQ(EINVAL, ERRNO_OF(ioctl(fd, ARENA_IOC_SETUP, &s)));
 	EXPECT_EQ(EFAULT, ERRNO_OF(ioctl(fd, ARENA_IOC_SETUP, (void *)8)));
 	/* Failed setups left no arena behind; the first good one sticks. */
@@ -616,24 +620,40 @@ TEST(close_frees_everything)
 	EXPECT_EQ(before, count_vmallocinfo("vm_arena_create"));
 }
 
+/* The kernel's maximum: 64 GiB, or 1 GiB with KASAN_VMALLOC. */
+static uint64_t max_size(void)
+{
+	int fd = open_dev();
+	uint64_t max = 0;
+
+	if (fd >= 0 && !setup(fd, MAX_SIZE, 0))
+		max = MAX_SIZE;
+	if (fd >= 0)
+		close(fd);
+	return max ? max : KASAN_MAX_SIZE;
+}
+
 TEST(largest_arena_first_and_last_page)
 {
+	uint64_t max = max_size();
 	int fd = open_dev();
 	char *p;
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, setup(fd, MAX_SIZE, 0));
-	p = mmap(NULL, MAX_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	TH_LOG("largest arena: %llu GiB", (unsigned long long)(max >> 30));
+	EXPECT_EQ(E2BIG, ERRNO_OF(setup(fd, max + PG, 0)));
+	ASSERT_EQ(0, setup(fd, max, 0));
+	p = mmap(NULL, max, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 'f';
-	p[MAX_SIZE - 1] = 'l';
+	p[max - 1] = 'l';
 	EXPECT_EQ('f', p[0]);
-	EXPECT_EQ('l', p[MAX_SIZE - 1]);
+	EXPECT_EQ('l', p[max - 1]);
 	EXPECT_EQ(2, info(fd).pages_in_use);
-	EXPECT_EQ(0, alloc_at(fd, MAX_SIZE - 2 * PG, 1, 0, NULL));
-	EXPECT_EQ(ERANGE, ERRNO_OF(alloc_at(fd, MAX_SIZE, 1, 0, NULL)));
+	EXPECT_EQ(0, alloc_at(fd, max - 2 * PG, 1, 0, NULL));
+	EXPECT_EQ(ERANGE, ERRNO_OF(alloc_at(fd, max, 1, 0, NULL)));
 	EXPECT_EQ(3, info(fd).pages_in_use);
-	munmap(p, MAX_SIZE);
+	munmap(p, max);
 	close(fd);
 }
 
@@ -655,6 +675,91 @@ TEST(fdinfo_shows_pages_in_use)
 	EXPECT_NE(NULL, strstr(buf, "arena_pages_in_use:\t3\n")) TH_LOG("%s", buf);
 	close(f);
 	close(fd);
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static long long read_num(const char *path)
+{
+	char buf[64] = { 0 };
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoll(buf) : -1;
+}
+
+#define CG		"/sys/fs/cgroup"
+#define CG_PAGES	2048UL
+
+/*
+ * Pages are charged to the memory cgroup of the task that created the
+ * arena, even when another task in another cgroup faults them in.
+ */
+TEST(pages_charged_to_creator_cgroup)
+{
+	long long a0, a1, a2, b0, b1;
+	char pid[32];
+	int fd, status, k;
+	pid_t child;
+	char *p;
+
+	mkdir(CG, 0755);
+	if (access(CG "/cgroup.procs", F_OK))
+		ASSERT_EQ(0, mount("none", CG, "cgroup2", 0, NULL));
+	ASSERT_EQ(0, write_file(CG "/cgroup.subtree_control", "+memory"));
+	mkdir(CG "/arena_a", 0755);
+	mkdir(CG "/arena_b", 0755);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	ASSERT_EQ(0, write_file(CG "/arena_b/cgroup.procs", pid));
+
+	fd = open_dev();
+	ASSERT_LE(0, fd);
+	/* The creator: a child in arena_a. */
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (write_file(CG "/arena_a/cgroup.procs", pid))
+			_exit(1);
+		_exit(setup(fd, CG_PAGES * PG, 0) ? 2 : 0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	a0 = read_num(CG "/arena_a/memory.current");
+	b0 = read_num(CG "/arena_b/memory.current");
+	p = mmap(NULL, CG_PAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (k = 0; k < (int)CG_PAGES; k++)
+		p[k * PG] = 1;
+	a1 = read_num(CG "/arena_a/memory.current");
+	b1 = read_num(CG "/arena_b/memory.current");
+	TH_LOG("arena_a %lld -> %lld, arena_b %lld -> %lld", a0, a1, b0, b1);
+	EXPECT_GE(a1 - a0, (long long)(CG_PAGES * PG));
+	/* The faulting task pays only for its page tables. */
+	EXPECT_LT(b1 - b0, (long long)(CG_PAGES * PG / 4));
+	munmap(p, CG_PAGES * PG);
+	close(fd);
+	/* The last reference uncharges them. */
+	a2 = read_num(CG "/arena_a/memory.current");
+	EXPECT_LT(a2, a1 - (long long)(CG_PAGES * PG) / 2);
+	write_file(CG "/cgroup.procs", "0");
+	rmdir(CG "/arena_a");
+	rmdir(CG "/arena_b");
 }
 
 TEST_HARNESS_MAIN
