@@ -191,6 +191,13 @@ static int arena_claim(struct vm_arena *arena, unsigned long *off,
 	return ret;
 }
 
+/* Wake faults waiting for a page to settle; free when nobody waits. */
+static void arena_wake(struct vm_arena *arena)
+{
+	if (wq_has_sleeper(&arena->wq))
+		wake_up_all(&arena->wq);
+}
+
 static void arena_unclaim(struct vm_arena *arena, unsigned long off,
 			  unsigned long count)
 {
@@ -199,7 +206,7 @@ static void arena_unclaim(struct vm_arena *arena, unsigned long off,
 	spin_lock_irqsave(&arena->lock, flags);
 	bitmap_clear(arena->busy, off, count);
 	spin_unlock_irqrestore(&arena->lock, flags);
-	wake_up_all(&arena->wq);
+	arena_wake(arena);
 }
 
 /* True if a fault at @off would have nothing to wait for. */
@@ -433,7 +440,7 @@ static void *arena_alloc(struct vm_arena *arena, void *kaddr,
 			arena_retire(arena, &undo);
 		goto out;
 	}
-	wake_up_all(&arena->wq);
+	arena_wake(arena);
 	if (flags & VM_ARENA_ALLOC_POPULATE)
 		arena_populate(arena, off, count, pages);
 	/* The object holds the pages now. */
@@ -593,7 +600,7 @@ static void arena_retire(struct vm_arena *arena, struct list_head *list)
 		__clear_bit(page->index, arena->busy);
 	spin_unlock_irqrestore(&arena->lock, flags);
 	up_write(&arena->users_sem);
-	wake_up_all(&arena->wq);
+	arena_wake(arena);
 
 	list_for_each_entry_safe(page, next, list, lru) {
 		list_del(&page->lru);
@@ -752,33 +759,39 @@ static vm_fault_t arena_vm_fault(struct vm_fault *vmf)
 retry:
 	down_read(&arena->users_sem);
 	page = vm_object_get_page(arena->obj, off);
-	if (page) {
-		err = vm_insert_page(vma, vmf->address & PAGE_MASK, page);
-		up_read(&arena->users_sem);
-		put_page(page);
-		/* -EBUSY: another thread's fault mapped it first. */
-		if (err && err != -EBUSY)
-			return vmf_error(err);
-		return VM_FAULT_NOPAGE;
-	}
-	if (test_bit(off, arena->reserved) ||
-	    (arena->flags & VM_ARENA_F_SEGV_ON_FAULT)) {
-		up_read(&arena->users_sem);
-		return VM_FAULT_SIGSEGV;
-	}
-	kaddr = arena_alloc(arena, (void *)arena_kaddr(arena, off), 1,
-			    NUMA_NO_NODE, 0, false, true);
-	up_read(&arena->users_sem);
-	if (!IS_ERR(kaddr)) {
+	if (!page) {
+		if (test_bit(off, arena->reserved) ||
+		    (arena->flags & VM_ARENA_F_SEGV_ON_FAULT)) {
+			up_read(&arena->users_sem);
+			return VM_FAULT_SIGSEGV;
+		}
+		kaddr = arena_alloc(arena, (void *)arena_kaddr(arena, off), 1,
+				    NUMA_NO_NODE, 0, false, true);
+		if (IS_ERR(kaddr)) {
+			up_read(&arena->users_sem);
+			if (PTR_ERR(kaddr) != -EBUSY)
+				return VM_FAULT_OOM;
+			/* Being allocated or freed elsewhere: let it settle. */
+			if (wait_event_killable(arena->wq,
+						arena_settled(arena, off)))
+				return VM_FAULT_SIGBUS;
+			goto retry;
+		}
 		atomic_long_inc(&arena->user_faults);
-		goto retry;
+		/* NULL only if an atomic free took it already. */
+		page = vm_object_get_page(arena->obj, off);
+		if (!page) {
+			up_read(&arena->users_sem);
+			goto retry;
+		}
 	}
-	if (PTR_ERR(kaddr) != -EBUSY)
-		return VM_FAULT_OOM;
-	/* Being allocated or freed by someone else: wait until it settles. */
-	if (wait_event_killable(arena->wq, arena_settled(arena, off)))
-		return VM_FAULT_SIGBUS;
-	goto retry;
+	err = vm_insert_page(vma, vmf->address & PAGE_MASK, page);
+	up_read(&arena->users_sem);
+	put_page(page);
+	/* -EBUSY: another thread's fault mapped it first. */
+	if (err && err != -EBUSY)
+		return vmf_error(err);
+	return VM_FAULT_NOPAGE;
 }
 
 static const struct vm_operations_struct arena_vm_ops = {
