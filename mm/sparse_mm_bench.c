@@ -496,7 +496,46 @@ static int bench_vm_object(struct bench_ctx *c)
 #endif
 
 #ifdef CONFIG_VM_ARENA
-/* Arena kernel-side single-page allocation and free, against the buddy. */
+#define ARENA_BENCH_PAGES	256
+
+/*
+ * Arena kernel-side single-page allocations, against the buddy allocator:
+ * 256 one-page allocations timed, the frees (one range) not.
+ */
+static u64 time_arena_allocs(const struct bench_arg *arg)
+{
+	u64 t = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < ARENA_BENCH_PAGES; i++)
+		if (IS_ERR(vm_arena_alloc_pages(arg->arena, NULL, 1,
+						NUMA_NO_NODE, 0)))
+			return U64_MAX;
+	t = ktime_get_ns() - t;
+	if (vm_arena_free_pages(arg->arena, vm_arena_base(arg->arena),
+				ARENA_BENCH_PAGES))
+		return U64_MAX;
+	return t;
+}
+
+static u64 time_alloc_pages(const struct bench_arg *arg)
+{
+	u64 t = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < ARENA_BENCH_PAGES; i++) {
+		arg->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO |
+					   __GFP_ACCOUNT);
+		if (!arg->pages[i])
+			return U64_MAX;
+	}
+	t = ktime_get_ns() - t;
+	for (i = 0; i < ARENA_BENCH_PAGES; i++)
+		__free_page(arg->pages[i]);
+	return t;
+}
+
+/* Single-page alloc + free, each free with its TLB flush. */
 static u64 time_arena_alloc_free(const struct bench_arg *arg)
 {
 	u64 t = ktime_get_ns();
@@ -532,35 +571,54 @@ static int bench_arena(struct bench_ctx *c)
 {
 	struct bench_arg arg = {
 		.arena = vm_arena_create(SZ_1G, 0, 0),
+		.pages = kcalloc(ARENA_BENCH_PAGES, sizeof(struct page *),
+				 GFP_KERNEL),
 	};
-	char detail[128];
+	char detail[160];
+	u64 alloc_ratio;
 	int err;
 
-	if (IS_ERR(arg.arena))
+	if (IS_ERR(arg.arena)) {
+		kfree(arg.pages);
 		return PTR_ERR(arg.arena);
+	}
+	err = -ENOMEM;
+	if (!arg.pages)
+		goto out;
+	err = bench_interleave(c, time_arena_allocs, time_alloc_pages, &arg);
+	if (err)
+		goto out;
+	alloc_ratio = median(c->ratio, rounds);
+	snprintf(detail, sizeof(detail),
+		 "arena_ns=%llu alloc_page_ns=%llu per single-page alloc (zeroed, accounted), rounds=%u",
+		 div_u64(median(c->a, rounds), ARENA_BENCH_PAGES),
+		 div_u64(median(c->b, rounds), ARENA_BENCH_PAGES), rounds);
+	/* A report, not a target: the issue asks for the ratio. */
+	pr_info("# bench: arena_alloc_1_vs_alloc_page ratio=" R_FMT " %s\n",
+		alloc_ratio / 1000, alloc_ratio % 1000, detail);
+
 	err = bench_interleave(c, time_arena_alloc_free, time_alloc_page_free,
 			       &arg);
-	vm_arena_put(arg.arena);
 	if (err)
-		return err;
+		goto out;
 	snprintf(detail, sizeof(detail),
-		 "arena_ns=%llu alloc_page_ns=%llu per alloc+free (zeroed, accounted), rounds=%u",
+		 "arena_ns=%llu alloc_page_ns=%llu per alloc+free; each arena free flushes the TLB on every CPU, rounds=%u",
 		 div_u64(median(c->a, rounds), iters),
 		 div_u64(median(c->b, rounds), iters), rounds);
-	/* Reported, not a target: a free includes a TLB flush. */
-	report("arena_alloc_free_1_vs_alloc_page_free", median(c->ratio, rounds),
-	       50000, true, detail);
-	return 0;
+	pr_info("# bench: arena_alloc_free_1_vs_alloc_page_free ratio=" R_FMT " %s\n",
+		median(c->ratio, rounds) / 1000, median(c->ratio, rounds) % 1000,
+		detail);
+out:
+	vm_arena_put(arg.arena);
+	kfree(arg.pages);
+	return err;
 }
 
-#define BENCH_ARENA_FIGURES	1
 #else
 static int bench_arena(struct bench_ctx *c)
 {
 	return 0;
 }
-
-#define BENCH_ARENA_FIGURES	0
 #endif
 
 static int __init sparse_mm_bench_init(void)
@@ -585,7 +643,7 @@ static int __init sparse_mm_bench_init(void)
 	}
 
 	pr_info("KTAP version 1\n");
-	pr_info("1..%d\n", 5 + BENCH_VMO_FIGURES + BENCH_ARENA_FIGURES);
+	pr_info("1..%d\n", 5 + BENCH_VMO_FIGURES);
 	err = bench_map_unmap(c);
 	if (!err)
 		err = bench_atomic_map(c);

@@ -77,6 +77,7 @@ struct vm_arena {
 	spinlock_t lock;		/* bitmaps, pending, user_base */
 	unsigned long *busy;
 	unsigned long *reserved;
+	unsigned long high;		/* no bit of @busy from here on */
 	struct list_head pending;	/* pages freed atomically, via lru */
 	struct work_struct free_work;
 	wait_queue_head_t wq;
@@ -134,28 +135,43 @@ static int arena_check_node(int node)
 	return 0;
 }
 
-/* Smallest run of at least @count clear bits; -1 if there is none. */
+static void arena_consider(unsigned long start, unsigned long len,
+			   unsigned long count, long *best,
+			   unsigned long *best_len)
+{
+	if (len >= count && len < *best_len) {
+		*best = start;
+		*best_len = len;
+	}
+}
+
+/*
+ * Smallest run of at least @count clear bits; -1 if there is none.  Only
+ * [0, high) needs scanning: every bit from @high on is clear, so the
+ * scan costs what the arena has used, not its size.
+ */
 static long arena_best_fit(struct vm_arena *arena, unsigned long count)
 {
-	unsigned long n = arena->nr_pages, pos = 0, best_len = ULONG_MAX;
+	unsigned long n = arena->nr_pages, high = arena->high;
+	unsigned long pos = 0, best_len = ULONG_MAX;
 	long best = -1;
 
 	lockdep_assert_held(&arena->lock);
-	while (pos < n) {
+	while (pos < high && best_len != count) {
 		unsigned long start, end;
 
-		start = find_next_zero_bit(arena->busy, n, pos);
-		if (start >= n)
+		start = find_next_zero_bit(arena->busy, high, pos);
+		if (start >= high)
 			break;
-		end = find_next_bit(arena->busy, n, start);
-		if (end - start >= count && end - start < best_len) {
-			best = start;
-			best_len = end - start;
-			if (best_len == count)
-				break;
-		}
+		end = find_next_bit(arena->busy, high, start);
+		/* A run reaching @high goes on to the end of the arena. */
+		arena_consider(start, (end == high ? n : end) - start, count,
+			       &best, &best_len);
 		pos = end;
 	}
+	if (best_len != count && high < n &&
+	    (!high || test_bit(high - 1, arena->busy)))
+		arena_consider(high, n - high, count, &best, &best_len);
 	return best;
 }
 
@@ -184,6 +200,7 @@ static int arena_claim(struct vm_arena *arena, unsigned long *off,
 	}
 	if (!ret) {
 		bitmap_set(arena->busy, *off, count);
+		arena->high = max(arena->high, *off + count);
 		if (reserve)
 			bitmap_set(arena->reserved, *off, count);
 	}
