@@ -324,11 +324,11 @@ static void vg_numa(struct kunit *test)
 		pg = vg_pages(test, p);
 		for (j = 0; j < 8; j++)
 			KUNIT_EXPECT_EQ(test, page_to_nid(pg[j]), nid);
+		kunit_info(test, "node %d: request landed on node %d", nid,
+			   page_to_nid(pg[0]));
 		vfree(p);
 		KUNIT_EXPECT_GE(test, list_lru_count_node(&vm_group_lru, nid),
 				before);
-		kunit_info(test, "node %d: request landed on node %d", nid,
-			   page_to_nid(pg[0]));
 	}
 }
 
