@@ -12,6 +12,7 @@
 
 #define pr_fmt(fmt) fmt
 
+#include <linux/fs.h>
 #include <linux/irqflags.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
@@ -19,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/vm_arena.h>
+#include <linux/vm_group_pages.h>
 #include <linux/vm_sparse.h>
 #include <linux/vmalloc.h>
 #include <linux/vm_object.h>
@@ -621,6 +623,247 @@ static int bench_arena(struct bench_ctx *c)
 }
 #endif
 
+#ifdef CONFIG_VM_GROUP_PAGES
+/* A module's text pages, then its data pages, as the loader sees them. */
+static const u8 vg_text[] = { 1, 2, 2, 3, 4, 6, 8, 12 };
+static const u8 vg_data[] = { 1, 1, 2, 3, 2, 4, 4, 8 };
+#define VG_AREAS	ARRAY_SIZE(vg_text)
+
+static unsigned int vg_rounds = 64;
+module_param(vg_rounds, uint, 0444);
+MODULE_PARM_DESC(vg_rounds, "module load/unload rounds of the direct-map figure");
+
+static unsigned int vg_hold_pages = 1024;
+module_param(vg_hold_pages, uint, 0444);
+MODULE_PARM_DESC(vg_hold_pages, "pages the rest of the kernel takes between rounds");
+
+/* DirectMap4k and DirectMap2M from /proc/meminfo, in kB; false on error. */
+static bool read_directmap(unsigned long *dm4k, unsigned long *dm2m)
+{
+	struct file *f = filp_open("/proc/meminfo", O_RDONLY, 0);
+	char *buf, *s;
+	loff_t pos = 0;
+	ssize_t n;
+	bool ok = false;
+
+	if (IS_ERR(f))
+		return false;
+	buf = kzalloc(PAGE_SIZE, GFP_KERNEL);
+	if (buf) {
+		n = kernel_read(f, buf, PAGE_SIZE - 1, &pos);
+		if (n > 0) {
+			buf[n] = '\0';
+			s = strstr(buf, "DirectMap4k:");
+			ok = s && sscanf(s, "DirectMap4k: %lu", dm4k) == 1;
+			s = strstr(buf, "DirectMap2M:");
+			*dm2m = 0;
+			if (s && sscanf(s, "DirectMap2M: %lu", dm2m) != 1)
+				ok = false;
+		}
+		kfree(buf);
+	}
+	filp_close(f, NULL);
+	return ok;
+}
+
+/*
+ * One module's life: vmalloc with VM_FLUSH_RESET_PERMS like module_alloc()
+ * (plus VM_GROUP_PAGES or not), text read-only and executable, data
+ * non-executable.  Returns the area or NULL.
+ */
+static void *vg_module_load(unsigned int i, unsigned long extra)
+{
+	int text = vg_text[i % VG_AREAS], data = vg_data[i % VG_AREAS];
+	void *p = vm_group_bench_vmalloc((text + data) * PAGE_SIZE,
+					 VM_FLUSH_RESET_PERMS | extra);
+
+	if (p && vm_group_bench_protect(p, text, data)) {
+		vm_group_bench_unprotect(p, text);
+		vfree(p);
+		p = NULL;
+	}
+	return p;
+}
+
+static void vg_module_unload(void *p, unsigned int i)
+{
+	vm_group_bench_unprotect(p, vg_text[i % VG_AREAS]);
+	vfree(p);
+}
+
+/*
+ * New DirectMap4k kB while modules come and go, vg_rounds times, and the
+ * rest of the kernel takes vg_hold_pages pages after each unload (page
+ * cache, slab: whatever reuses the freed memory), all held until the end.
+ * @hold == 0 measures one batch of every module instead.
+ */
+static long vg_directmap_churn(unsigned long extra, unsigned int rounds,
+			       unsigned int hold, struct list_head *held)
+{
+	unsigned long dm4k0, dm4k1, dm2m;
+	void *areas[VG_AREAS];
+	unsigned int r, i, h;
+
+	if (!read_directmap(&dm4k0, &dm2m))
+		return -EIO;
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < VG_AREAS; i++) {
+			areas[i] = vg_module_load(i, extra);
+			if (!areas[i]) {
+				while (i--)
+					vg_module_unload(areas[i], i);
+				return -ENOMEM;
+			}
+		}
+		for (i = 0; i < VG_AREAS; i++)
+			vg_module_unload(areas[i], i);
+		for (h = 0; h < hold; h++) {
+			struct page *page = alloc_page(GFP_KERNEL);
+
+			if (!page)
+				return -ENOMEM;
+			list_add(&page->lru, held);
+		}
+		cond_resched();
+	}
+	if (!read_directmap(&dm4k1, &dm2m))
+		return -EIO;
+	return dm4k1 - dm4k0;
+}
+
+/* All modules of all rounds loaded at once, then unloaded. */
+static long vg_directmap_batch(unsigned long extra, unsigned int nr)
+{
+	unsigned long dm4k0, dm4k1, dm2m;
+	unsigned int i, done;
+	void **areas = kcalloc(nr, sizeof(*areas), GFP_KERNEL);
+	long ret = -ENOMEM;
+
+	if (!areas)
+		return -ENOMEM;
+	if (!read_directmap(&dm4k0, &dm2m))
+		goto out;
+	for (done = 0; done < nr; done++) {
+		areas[done] = vg_module_load(done, extra);
+		if (!areas[done])
+			break;
+	}
+	for (i = 0; i < done; i++)
+		vg_module_unload(areas[i], i);
+	if (done == nr && read_directmap(&dm4k1, &dm2m))
+		ret = dm4k1 - dm4k0;
+out:
+	kfree(areas);
+	return ret;
+}
+
+static void vg_put_held(struct list_head *held)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, held, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+}
+
+static u64 time_vmalloc16(unsigned long extra)
+{
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < iters; i++) {
+		void *p = vm_group_bench_vmalloc(SZ_16K, extra);
+
+		if (!p)
+			return U64_MAX;
+		vfree(p);
+	}
+	return ktime_get_ns() - t0;
+}
+
+static u64 time_vmalloc16_grouped(const struct bench_arg *arg)
+{
+	return time_vmalloc16(VM_GROUP_PAGES);
+}
+
+static u64 time_vmalloc16_plain(const struct bench_arg *arg)
+{
+	return time_vmalloc16(0);
+}
+
+static int bench_group_pages(struct bench_ctx *c)
+{
+	unsigned long dm4k, dm2m, grouped_kb, plain_kb, ratio;
+	struct bench_arg arg = {};
+	LIST_HEAD(held);
+	char detail[200];
+	long g, p;
+	int err;
+
+	if (!read_directmap(&dm4k, &dm2m))
+		return -EIO;
+	pr_info("# bench: directmap_at_start DirectMap4k=%lu kB DirectMap2M=%lu kB\n",
+		dm4k, dm2m);
+
+	/* Cold cache for the grouped run, which goes first. */
+	vm_group_bench_shrink();
+	g = vg_directmap_churn(VM_GROUP_PAGES, vg_rounds, vg_hold_pages, &held);
+	vg_put_held(&held);
+	p = vg_directmap_churn(0, vg_rounds, vg_hold_pages, &held);
+	vg_put_held(&held);
+	if (g < 0 || p < 0)
+		return g < 0 ? g : p;
+	grouped_kb = g;
+	plain_kb = p;
+	/* Reduction target 98%: grouped / plain <= 0.020. */
+	ratio = plain_kb ? div_u64((u64)grouped_kb * 1000, plain_kb) : 1000;
+	snprintf(detail, sizeof(detail),
+		 "new_directmap4k_kb grouped=%lu plain=%lu reduction=%lu.%lu%% (%u rounds of %zu module-like areas, %u pages taken between rounds)",
+		 grouped_kb, plain_kb, (1000 - min(ratio, 1000UL)) / 10,
+		 (1000 - min(ratio, 1000UL)) % 10, vg_rounds, VG_AREAS,
+		 vg_hold_pages);
+	report("group_pages_directmap4k_churn", ratio, 20, true, detail);
+
+	/* The same modules all at once, no churn: for information. */
+	vm_group_bench_shrink();
+	g = vg_directmap_batch(VM_GROUP_PAGES, vg_rounds * VG_AREAS);
+	p = vg_directmap_batch(0, vg_rounds * VG_AREAS);
+	pr_info("# bench: group_pages_directmap4k_batch new_directmap4k_kb grouped=%ld plain=%ld (%zu areas loaded at once, informational)\n",
+		g, p, vg_rounds * VG_AREAS);
+
+	/* vmalloc(16 KiB) + vfree, warm cache, against plain vmalloc. */
+	vfree(vm_group_bench_vmalloc(SZ_16K, VM_GROUP_PAGES));
+	err = bench_interleave(c, time_vmalloc16_grouped, time_vmalloc16_plain, &arg);
+	if (err)
+		return err;
+	snprintf(detail, sizeof(detail),
+		 "grouped_ns=%llu plain_ns=%llu per vmalloc(16K)+vfree, rounds=%u",
+		 div_u64(median(c->a, rounds), iters),
+		 div_u64(median(c->b, rounds), iters), rounds);
+	report("group_pages_vmalloc16_vs_vmalloc16", median(c->ratio, rounds),
+	       1000, true, detail);
+
+	/* After the shrinker, the cache holds nothing. */
+	vm_group_bench_shrink();
+	bench_nr++;
+	pr_info("# bench: group_pages_cached_after_shrink pages=%lu target=0\n",
+		vm_group_cached_pages());
+	pr_info("%sok %u group_pages_cached_after_shrink\n",
+		vm_group_cached_pages() ? "not " : "", bench_nr);
+	return 0;
+}
+
+#define BENCH_VG_FIGURES	3
+#else
+static int bench_group_pages(struct bench_ctx *c)
+{
+	return 0;
+}
+
+#define BENCH_VG_FIGURES	0
+#endif
+
 static int __init sparse_mm_bench_init(void)
 {
 	struct bench_ctx *c;
@@ -643,7 +886,7 @@ static int __init sparse_mm_bench_init(void)
 	}
 
 	pr_info("KTAP version 1\n");
-	pr_info("1..%d\n", 5 + BENCH_VMO_FIGURES);
+	pr_info("1..%d\n", 5 + BENCH_VMO_FIGURES + BENCH_VG_FIGURES);
 	err = bench_map_unmap(c);
 	if (!err)
 		err = bench_atomic_map(c);
@@ -653,6 +896,8 @@ static int __init sparse_mm_bench_init(void)
 		err = bench_vm_object(c);
 	if (!err)
 		err = bench_arena(c);
+	if (!err)
+		err = bench_group_pages(c);
 	if (err)
 		pr_info("# bench: aborted: %d\n", err);
 out:
@@ -674,3 +919,4 @@ module_init(sparse_mm_bench_init);
 module_exit(sparse_mm_bench_exit);
 MODULE_DESCRIPTION("sparse-mm benchmarks");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(SPARSE_MM_BENCH);

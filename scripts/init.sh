@@ -51,6 +51,38 @@ kunit_modules() {
 	return $rc
 }
 
+dm4k() { awk '/^DirectMap4k:/ {print $2}' /proc/meminfo; }
+
+# Load and unload the sample modules 16 times, the page cache taking 4 MiB
+# after each unload, with VM_GROUP_PAGES on and then off; print the new
+# DirectMap4k of each.  $1: on or off.
+group_modules_run() {
+	echo 2 > /proc/sys/vm/drop_caches
+	[ "$1" = on ] && echo Y > /sys/kernel/debug/vm_group_pages/enabled
+	[ "$1" = off ] && echo N > /sys/kernel/debug/vm_group_pages/enabled
+	before=$(dm4k)
+	i=0
+	while [ $i -lt 16 ]; do
+		for m in $(sed -n 's/^sample //p' /samples.list); do
+			insmod /lib/modules/$m.ko > /dev/null 2>&1
+			rmmod $m
+		done
+		dd if=/dev/zero of=/tmp/fill.$1.$i bs=1M count=4 2> /dev/null
+		i=$((i + 1))
+	done
+	echo "# bench: group_pages_sample_modules grouping=$1 new_directmap4k_kb=$(($(dm4k) - before)) (16 rounds of: $(sed -n 's/^sample //p' /samples.list | tr '\n' ' ')load+unload, 4 MiB page cache after each)"
+	rm -f /tmp/fill.$1.*
+	echo Y > /sys/kernel/debug/vm_group_pages/enabled
+}
+
+group_modules() {
+	dmesg -n 1
+	group_modules_run on
+	group_modules_run off
+	cat /sys/kernel/debug/vm_group_pages/stats | sed 's/^/# vm_group_pages: /'
+	dmesg -n 7
+}
+
 kmemleak_check() {
 	[ -e /sys/kernel/debug/kmemleak ] || return 0
 	echo scan > /sys/kernel/debug/kmemleak
@@ -110,6 +142,7 @@ bench)
 	for b in /bin/*_bench; do
 		section "$(basename "$b")" "$b"
 	done
+	[ -d /sys/kernel/debug/vm_group_pages ] && section group-modules group_modules
 	;;
 esac
 echo "==== DONE"

@@ -8,6 +8,7 @@
 
 Sources per config NAME, all in DIR:
   kunit-NAME.log  raw console of the kunit.py boot (built-in KUnit suites)
+  kunit-numa-main.log  the vm_group_pages suite on two NUMA nodes (main only)
   boot-NAME.log   console of the initramfs boot (selftests, kmemleak)
 and static.tap ("ok"/"not ok" lines: patch export, checkpatch, W=1, sparse).
 
@@ -210,6 +211,11 @@ def summary(args):
             ('selftests', os.path.join(args.results, f'boot-{cfg}.log'),
              boot_counts),
         ]
+        if cfg == 'main':
+            # vm_group_pages on two NUMA nodes (scripts/smm kunit_numa_run)
+            groups.insert(1, ('kunit-numa', os.path.join(
+                args.results, f'kunit-numa-{cfg}.log'),
+                lambda p: kunit_counts(args.kunit_py, p)))
         for what, path, counter in groups:
             if not os.path.exists(path):
                 p, f, s, notes = 0, 1, 0, [f'{path} missing']
