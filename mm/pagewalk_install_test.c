@@ -366,8 +366,8 @@ static void pi_thp_left_alone_unless_pte_entry(struct kunit *test)
 }
 
 #define PI_BENCH_PAGES	2048
-#define PI_BENCH_ROUNDS	21
-#define PI_BENCH_ITERS	4
+#define PI_BENCH_ROUNDS	31
+#define PI_BENCH_ITERS	8
 
 /* The read-only walk's pte_entry, and an install walk with the same one. */
 static const struct mm_walk_ops pi_bench_install_ops = {
