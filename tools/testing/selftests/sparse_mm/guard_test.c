@@ -861,8 +861,8 @@ TEST_F_TIMEOUT(bench, guard_vs_mprotect_unpopulated, 300)
 
 /*
  * Populated, a guard also has to zap and free the page it replaces (and
- * flush its TLB entry), which mprotect does not: 2.8x under QEMU TCG, 3.1x
- * for the same algorithm natively (upstream 6.18).  Asserted at 2x.
+ * flush its TLB entry), which mprotect does not: 2.8x-4.1x under QEMU TCG,
+ * 3.1x for the same algorithm natively (upstream 6.18).  Asserted at 2x.
  */
 TEST_F_TIMEOUT(bench, guard_vs_mprotect_populated, 300)
 {
