@@ -201,6 +201,14 @@ def boot_counts(log):
     return passed, failed, skipped, notes
 
 
+def bench_lines(path):
+    """The "# bench:" figures that tests print (KUnit cases, selftests)."""
+    if not os.path.exists(path):
+        return []
+    with open(path, errors='replace') as f:
+        return [clean(l).strip() for l in f if '# bench:' in l]
+
+
 def summary(args):
     total = [0, 0, 0]
     ok = True
@@ -231,6 +239,8 @@ def summary(args):
             print(f'[{cfg}] {what}: {p} passed, {f} failed, {s} skipped')
             for n in notes:
                 print(f'    {n}')
+            for b in bench_lines(path):
+                print(f'    {b}')
             total[0] += p
             total[1] += f
             total[2] += s
