@@ -51,6 +51,17 @@ kunit_modules() {
 	return $rc
 }
 
+# Rust self-test modules print the KTAP of a module KUnit suite
+# (kernel::ktap); loading fails if a case failed.
+kunit_rust() {
+	dmesg -c > /dev/null
+	insmod /lib/modules/vm_sparse_rust_test.ko
+	rc=$?
+	dmesg | sed -n '/KTAP version/,$p'
+	rmmod vm_sparse_rust_test 2>/dev/null
+	return $rc
+}
+
 kmemleak_check() {
 	[ -e /sys/kernel/debug/kmemleak ] || return 0
 	echo scan > /sys/kernel/debug/kmemleak
@@ -62,6 +73,7 @@ kmemleak_check() {
 case "$mode" in
 test)
 	section kunit-modules kunit_modules
+	section kunit-rust kunit_rust
 	for t in $(cat /tests); do
 		section "$t" "/bin/$t"
 	done
