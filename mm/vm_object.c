@@ -24,7 +24,9 @@
  * Dense CPU pages therefore cost one 8-byte slot plus 1/64 of a 576-byte
  * xa_node each, about 9 bytes, with no per-entry allocation.
  *
- * Locking: updates run under the xarray's spinlock; lookups and iteration
+ * Locking: updates run under the xarray's spinlock, taken with interrupts
+ * disabled so that every function documented as usable in any context
+ * really is, hard interrupts included; lookups and iteration
  * run under RCU.  A range update first makes sure every empty slot in the
  * range has a node to live in (reserving one slot per missing 64-slot
  * node), then stores every entry in one pass that cannot fail, in the same
@@ -146,7 +148,7 @@ struct vm_object *vm_object_create(unsigned long first, unsigned long nr,
 	obj = kzalloc(sizeof(*obj), gfp);
 	if (!obj)
 		return NULL;
-	xa_init(&obj->xa);
+	xa_init_flags(&obj->xa, XA_FLAGS_LOCK_IRQ);
 	obj->first = first;
 	obj->last = first + (nr - 1);
 	return obj;
@@ -263,10 +265,10 @@ static void vmo_unreserve(struct vm_object *obj, struct vmo_update *u,
 {
 	unsigned long base = u->index & ~XA_CHUNK_MASK;
 	unsigned long nchunks = ((u->last - base) >> XA_CHUNK_SHIFT) + 1;
-	unsigned long c, i;
+	unsigned long c, i, flags;
 	XA_STATE(xas, &obj->xa, 0);
 
-	xas_lock(&xas);
+	xas_lock_irqsave(&xas, flags);
 	for_each_set_bit(c, owned, nchunks) {
 		unsigned long chunk = base + (c << XA_CHUNK_SHIFT);
 		unsigned long lo = max(chunk, u->index);
@@ -279,7 +281,7 @@ static void vmo_unreserve(struct vm_object *obj, struct vmo_update *u,
 				xas_store(&xas, NULL);
 		}
 	}
-	xas_unlock(&xas);
+	xas_unlock_irqrestore(&xas, flags);
 }
 
 static void *vmo_new_entry(struct vmo_update *u, unsigned long i, void *old)
@@ -359,7 +361,7 @@ static int vmo_update_range(struct vm_object *obj, struct vmo_update *u,
 			    gfp_t gfp)
 {
 	unsigned long stack_owned[BITS_TO_LONGS(VMO_STACK_CHUNKS)] = { 0 };
-	unsigned long nchunks, *owned = stack_owned;
+	unsigned long nchunks, *owned = stack_owned, flags;
 	XA_STATE(xas, &obj->xa, u->index);
 	bool reserve = vmo_op_allocates(u->op);
 	int err;
@@ -372,12 +374,12 @@ static int vmo_update_range(struct vm_object *obj, struct vmo_update *u,
 	}
 
 	do {
-		xas_lock(&xas);
+		xas_lock_irqsave(&xas, flags);
 		if (reserve)
 			vmo_reserve(&xas, u, owned);
 		if (!xas_error(&xas))
 			vmo_apply(obj, &xas, u);
-		xas_unlock(&xas);
+		xas_unlock_irqrestore(&xas, flags);
 	} while (xas_nomem(&xas, gfp));
 
 	err = xas_error(&xas);
@@ -458,10 +460,11 @@ EXPORT_SYMBOL_GPL(vm_object_set_page);
 /* Index of @dev in the device table, adding it if needed. */
 static int vmo_device_id(struct vm_object *obj, void *dev)
 {
+	unsigned long flags;
 	unsigned int i;
 	int id = -ENOSPC;
 
-	xa_lock(&obj->xa);
+	xa_lock_irqsave(&obj->xa, flags);
 	for (i = 0; i < obj->nr_devs; i++) {
 		if (obj->devs[i] == dev) {
 			id = i;
@@ -474,7 +477,7 @@ static int vmo_device_id(struct vm_object *obj, void *dev)
 		obj->nr_devs++;
 	}
 out:
-	xa_unlock(&obj->xa);
+	xa_unlock_irqrestore(&obj->xa, flags);
 	return id;
 }
 
@@ -655,12 +658,13 @@ size_t vm_object_memory(struct vm_object *obj)
 {
 	struct xa_node *seen[BITS_PER_LONG / XA_CHUNK_SHIFT + 2] = { NULL };
 	XA_STATE(xas, obj ? &obj->xa : NULL, 0);
+	unsigned long flags;
 	size_t nodes = 0;
 	void *entry;
 
 	if (!obj)
 		return 0;
-	xas_lock(&xas);
+	xas_lock_irqsave(&xas, flags);
 	xas_for_each(&xas, entry, ULONG_MAX) {
 		struct xa_node *node = xas.xa_node;
 
@@ -675,7 +679,7 @@ size_t vm_object_memory(struct vm_object *obj)
 			node = xa_parent_locked(&obj->xa, node);
 		}
 	}
-	xas_unlock(&xas);
+	xas_unlock_irqrestore(&xas, flags);
 	return sizeof(*obj) + nodes * sizeof(struct xa_node);
 }
 EXPORT_SYMBOL_GPL(vm_object_memory);

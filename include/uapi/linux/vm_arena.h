@@ -4,7 +4,13 @@
  *
  * The creation flags are common to every arena.  The ioctls are the user
  * ABI of the sample arena drivers (samples/arena/ in C, samples/rust/ in
- * Rust), which expose one arena per open file of a misc device.
+ * Rust), which expose one arena per open file of a misc device; the
+ * arena is shared by sharing the file.  Offsets are bytes from the
+ * arena's start.  Errors, beyond those of the kernel API
+ * (Documentation/mm/vm_arena.rst): -ENXIO for any ioctl but SETUP before
+ * SETUP, -EBUSY for a second SETUP, -EINVAL for non-zero reserved fields,
+ * -ENOTTY for an unknown command (a wrong argument size is one), -EFAULT
+ * for a bad argument pointer.  mmap() before SETUP fails with -EINVAL.
  *
  * Copyright (C) 2026 The sparse-mm authors
  */
@@ -92,6 +98,18 @@ struct arena_build_list {
 };
 
 /**
+ * struct arena_sum_list - ask the kernel to walk a list user space built
+ * @head: user address of the first &struct arena_list_node, 0 for none
+ * @count: out: nodes walked
+ * @sum: out: sum of the nodes' values
+ */
+struct arena_sum_list {
+	__u64 head;
+	__u64 count;
+	__u64 sum;
+};
+
+/**
  * struct arena_info - the arena as the driver sees it
  * @size: bytes
  * @flags: VM_ARENA_F_*
@@ -115,5 +133,6 @@ struct arena_info {
 #define ARENA_IOC_RESERVE	_IOW(ARENA_IOC_MAGIC, 3, struct arena_range)
 #define ARENA_IOC_BUILD_LIST	_IOWR(ARENA_IOC_MAGIC, 4, struct arena_build_list)
 #define ARENA_IOC_INFO		_IOR(ARENA_IOC_MAGIC, 5, struct arena_info)
+#define ARENA_IOC_SUM_LIST	_IOWR(ARENA_IOC_MAGIC, 6, struct arena_sum_list)
 
 #endif /* _UAPI_LINUX_VM_ARENA_H */

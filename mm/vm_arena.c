@@ -1,0 +1,1136 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Arenas: sparse memory shared between a driver and user space.
+ *
+ * An arena is a range of page offsets [0, nr_pages) seen twice: by the
+ * kernel through a VM_SPARSE area, and by user space through MAP_SHARED
+ * mappings that all sit at one user address, so that a pointer stored in
+ * the arena means the same thing on both sides once converted with
+ * vm_arena_user_addr() / vm_arena_kern_addr().
+ *
+ * State of a page offset:
+ *  - free: bit clear in @busy;
+ *  - reserved: bit set in @busy and in @reserved, no page;
+ *  - allocated: bit set in @busy, a CPU page in the vm_object @obj;
+ *  - in transition (being allocated or being freed): bit set in @busy,
+ *    neither reserved nor in @obj.  A fault waits on @wq until it settles.
+ *
+ * The allocation bitmap, not a maple tree, is the range allocator: a free
+ * from atomic context must never allocate memory (a maple tree may need a
+ * node to split a range), and one bit per page costs 32 KiB per GiB.
+ * Best fit is a scan over the runs of clear bits.
+ *
+ * Locking, outermost first:
+ *  mmap_lock		a user mm (faults, mmap, munmap)
+ *  users_sem		read around a fault or a bulk populate, write around
+ *			zapping user mappings, so that no fault can map a
+ *			page that a free is retiring
+ *  i_mmap_rwsem	of the driver file's mapping: the user VMAs are
+ *			found through its i_mmap tree, as for any file, and
+ *			it keeps their page tables alive while we zap
+ *  lock		spinlock, irq-safe: bitmaps, user base, pending list
+ *  vm_object lock	(irq-safe, inside vm_object)
+ *
+ * Free order, for every free: under @lock the pages leave @obj (so the
+ * range reads as not allocated and cannot be freed twice) while their bits
+ * stay set (so it cannot be handed out again); then, holding users_sem for
+ * writing, the kernel PTEs are cleared with a TLB flush, every user
+ * mapping of the range is zapped, the pages are put, and only then the
+ * bits are cleared.  A free from atomic context does the first step and
+ * queues the rest on a work item; the pages wait on a list threaded
+ * through page->lru, so the deferral never allocates.
+ *
+ * Copyright (C) 2026 The sparse-mm authors
+ */
+
+#include <linux/bitmap.h>
+#include <linux/err.h>
+#include <linux/kref.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/pagewalk.h>
+#include <linux/rmap.h>
+#include <linux/rwsem.h>
+#include <linux/sched/mm.h>
+#include <linux/security.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/vm_arena.h>
+#include <linux/vm_object.h>
+#include <linux/vm_sparse.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "internal.h"
+
+struct vm_arena {
+	struct kref kref;
+	struct vm_struct *area;
+	unsigned long kbase;
+	unsigned long nr_pages;
+	unsigned int flags;
+	unsigned long user_base;	/* under @lock; fixed once set */
+
+	spinlock_t lock;
+	unsigned long *busy;
+	unsigned long *reserved;
+	struct list_head pending;	/* pages freed atomically, via lru */
+	struct work_struct free_work;
+	wait_queue_head_t wq;
+
+	struct vm_object *obj;
+	atomic_long_t pages_in_use;
+	atomic_long_t user_faults;
+	struct mem_cgroup *memcg;
+
+	struct rw_semaphore users_sem;
+	struct address_space *mapping;	/* of the mapped file; set once */
+};
+
+static const struct vm_operations_struct arena_vm_ops;
+
+static bool arena_vma(struct vm_area_struct *vma, struct vm_arena *arena)
+{
+	return vma->vm_ops == &arena_vm_ops && vma->vm_private_data == arena;
+}
+
+static unsigned long arena_kaddr(const struct vm_arena *arena,
+				 unsigned long off)
+{
+	return arena->kbase + (off << PAGE_SHIFT);
+}
+
+/*
+ * Check a caller's page range: -EINVAL for a zero count or a misaligned
+ * address, -E2BIG for more pages than the arena has, -ERANGE for a range
+ * outside the arena.  On success *@off is the first page offset.
+ */
+static int arena_check_range(const struct vm_arena *arena, const void *kaddr,
+			     unsigned long count, unsigned long *off)
+{
+	unsigned long addr = (unsigned long)kaddr;
+
+	if (!count || !PAGE_ALIGNED(addr))
+		return -EINVAL;
+	if (count > arena->nr_pages)
+		return -E2BIG;
+	if (addr < arena->kbase)
+		return -ERANGE;
+	*off = (addr - arena->kbase) >> PAGE_SHIFT;
+	if (*off >= arena->nr_pages || count > arena->nr_pages - *off)
+		return -ERANGE;
+	return 0;
+}
+
+static int arena_check_node(int node)
+{
+	if (node == NUMA_NO_NODE)
+		return 0;
+	if (node < 0 || node >= MAX_NUMNODES || !node_online(node))
+		return -EINVAL;
+	return 0;
+}
+
+/* Smallest run of at least @count clear bits; -1 if there is none. */
+static long arena_best_fit(struct vm_arena *arena, unsigned long count)
+{
+	unsigned long n = arena->nr_pages, pos = 0, best_len = ULONG_MAX;
+	long best = -1;
+
+	lockdep_assert_held(&arena->lock);
+	while (pos < n) {
+		unsigned long start, end;
+
+		start = find_next_zero_bit(arena->busy, n, pos);
+		if (start >= n)
+			break;
+		end = find_next_bit(arena->busy, n, start);
+		if (end - start >= count && end - start < best_len) {
+			best = start;
+			best_len = end - start;
+			if (best_len == count)
+				break;
+		}
+		pos = end;
+	}
+	return best;
+}
+
+/*
+ * Claim @count pages at *@off (or best fit if @any) in @busy, and with
+ * @reserve in @reserved too.  Return: 0, -EBUSY if a fixed range is not
+ * entirely free, -ENOMEM if no free run is long enough.
+ */
+static int arena_claim(struct vm_arena *arena, unsigned long *off,
+		       unsigned long count, bool any, bool reserve)
+{
+	unsigned long flags;
+	int ret = 0;
+
+	spin_lock_irqsave(&arena->lock, flags);
+	if (any) {
+		long best = arena_best_fit(arena, count);
+
+		if (best < 0)
+			ret = -ENOMEM;
+		else
+			*off = best;
+	} else if (find_next_bit(arena->busy, *off + count, *off) <
+		   *off + count) {
+		ret = -EBUSY;
+	}
+	if (!ret) {
+		bitmap_set(arena->busy, *off, count);
+		if (reserve)
+			bitmap_set(arena->reserved, *off, count);
+	}
+	spin_unlock_irqrestore(&arena->lock, flags);
+	return ret;
+}
+
+static void arena_unclaim(struct vm_arena *arena, unsigned long off,
+			  unsigned long count)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&arena->lock, flags);
+	bitmap_clear(arena->busy, off, count);
+	spin_unlock_irqrestore(&arena->lock, flags);
+	wake_up_all(&arena->wq);
+}
+
+/* True if a fault at @off would have nothing to wait for. */
+static bool arena_settled(struct vm_arena *arena, unsigned long off)
+{
+	struct vm_object_entry e;
+
+	if (!test_bit(off, arena->busy) || test_bit(off, arena->reserved))
+		return true;
+	vm_object_lookup(arena->obj, off, &e);
+	return e.state == VMO_CPU;
+}
+
+struct arena_populate {
+	struct vm_arena *arena;
+	struct page **pages;
+	unsigned long off;		/* page offset of pages[0] */
+	unsigned long ustart;		/* user address of pages[0] */
+};
+
+/*
+ * Install one of the pages just allocated, accounted exactly as
+ * vm_insert_page() would so that zapping undoes it.  Runs under the PTE
+ * lock and users_sem (read): a page that an atomic free took out of the
+ * object meanwhile is skipped, and one it takes out later is zapped by the
+ * deferred work, which needs users_sem for writing.
+ */
+static int arena_install_pte(unsigned long addr, unsigned long next,
+			     pte_t *ptep, struct mm_walk *walk)
+{
+	struct arena_populate *p = walk->private;
+	unsigned long i = (addr - p->ustart) >> PAGE_SHIFT;
+	struct page *page = p->pages[i];
+	struct vm_object_entry e;
+
+	vm_object_lookup(p->arena->obj, p->off + i, &e);
+	if (e.state != VMO_CPU || e.page != page)
+		return 0;
+	get_page(page);
+	inc_mm_counter(walk->mm, mm_counter_file(page));
+	page_add_file_rmap(page, walk->vma, false);
+	flush_dcache_page(page);
+	*ptep = mk_pte(page, walk->vma->vm_page_prot);
+	return 0;
+}
+
+static const struct mm_walk_ops arena_populate_ops = {
+	.install_pte = arena_install_pte,
+};
+
+/*
+ * Install @count new pages at page offset @off into every user mapping.
+ * Best effort: a mapping whose mm is exiting is skipped, and a page-table
+ * allocation failure leaves the rest of that mapping to faults.
+ */
+static void arena_populate(struct vm_arena *arena, unsigned long off,
+			   unsigned long count, struct page **pages)
+{
+	struct arena_populate p = {
+		.arena = arena, .pages = pages, .off = off,
+	};
+	struct address_space *mapping;
+	struct vm_area_struct *vma;
+	struct mm_struct **mms;
+	unsigned int i, n = 0, max = 0;
+	unsigned long base;
+
+	base = READ_ONCE(arena->user_base);
+	if (!base)
+		return;
+	p.ustart = base + (off << PAGE_SHIFT);
+
+	mapping = READ_ONCE(arena->mapping);
+	if (!mapping)
+		return;
+	/* Take the mms out first: i_mmap_rwsem nests inside mmap_lock. */
+	i_mmap_lock_read(mapping);
+	vma_interval_tree_foreach(vma, &mapping->i_mmap, 0, ULONG_MAX)
+		if (arena_vma(vma, arena))
+			max++;
+	i_mmap_unlock_read(mapping);
+	if (!max)
+		return;
+	mms = kmalloc_array(max, sizeof(*mms), GFP_KERNEL);
+	if (!mms)
+		return;
+	i_mmap_lock_read(mapping);
+	vma_interval_tree_foreach(vma, &mapping->i_mmap, 0, ULONG_MAX)
+		if (arena_vma(vma, arena) && n < max &&
+		    mmget_not_zero(vma->vm_mm))
+			mms[n++] = vma->vm_mm;
+	i_mmap_unlock_read(mapping);
+
+	for (i = 0; i < n; i++) {
+		struct mm_struct *mm = mms[i];
+
+		mmap_read_lock(mm);
+		vma = vma_lookup(mm, base);
+		if (vma && arena_vma(vma, arena)) {
+			down_read(&arena->users_sem);
+			walk_page_range_mm(mm, p.ustart,
+					   p.ustart + (count << PAGE_SHIFT),
+					   &arena_populate_ops, &p);
+			up_read(&arena->users_sem);
+		}
+		mmap_read_unlock(mm);
+		mmput(mm);
+	}
+	kfree(mms);
+}
+
+/*
+ * The part of an allocation after the range is claimed: pages, kernel
+ * mapping, index.  On failure before the index is updated, everything but
+ * the claim is undone and the error returned.  If the index update itself
+ * fails, the pages are already mapped in the kernel and unmapping may
+ * sleep, so they go to @undo (our reference, offset in page->index) for
+ * arena_retire(), which releases the claim too; the return is then
+ * -ENOMEM with @undo non-empty.
+ */
+static int arena_fill(struct vm_arena *arena, unsigned long off,
+		      unsigned long count, int node, gfp_t gfp,
+		      struct page **pages, struct list_head *undo)
+{
+	unsigned long start = arena_kaddr(arena, off), i;
+	struct mem_cgroup *old;
+	int ret;
+
+	old = set_active_memcg(arena->memcg);
+	for (i = 0; i < count; i++) {
+		pages[i] = alloc_pages_node(node, gfp, 0);
+		if (!pages[i])
+			break;
+	}
+	set_active_memcg(old);
+	if (i < count) {
+		ret = -ENOMEM;
+		goto free_pages;
+	}
+
+	if (gfpflags_allow_blocking(gfp))
+		ret = vm_area_map_pages(arena->area, start,
+					start + (count << PAGE_SHIFT), pages);
+	else
+		ret = vm_area_map_pages_atomic(arena->area, start,
+					       start + (count << PAGE_SHIFT),
+					       pages);
+	if (ret)
+		goto free_pages;
+
+	/* The object takes its own reference on each page. */
+	ret = vm_object_set_pages(arena->obj, off, count, pages,
+				  gfp & ~(__GFP_ZERO | __GFP_ACCOUNT));
+	if (ret) {
+		for (i = 0; i < count; i++) {
+			pages[i]->index = off + i;
+			list_add_tail(&pages[i]->lru, undo);
+		}
+		return ret;
+	}
+	atomic_long_add(count, &arena->pages_in_use);
+	return 0;
+
+free_pages:
+	while (i--)
+		__free_page(pages[i]);
+	return ret;
+}
+
+static void arena_retire(struct vm_arena *arena, struct list_head *list);
+
+static void arena_defer_retire(struct vm_arena *arena, struct list_head *list)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&arena->lock, flags);
+	list_splice_tail_init(list, &arena->pending);
+	spin_unlock_irqrestore(&arena->lock, flags);
+	schedule_work(&arena->free_work);
+}
+
+/*
+ * @atomic: may not sleep; @defer: may not take users_sem (a fault holds
+ * it), so an undo that needs unmapping goes to the work item.
+ */
+static void *arena_alloc(struct vm_arena *arena, void *kaddr,
+			 unsigned long count, int node, unsigned int flags,
+			 bool atomic, bool defer)
+{
+	gfp_t gfp = atomic ? GFP_ATOMIC | __GFP_NOWARN : GFP_KERNEL;
+	struct page *stack_page, **pages;
+	unsigned long off = 0, i;
+	LIST_HEAD(undo);
+	int ret;
+
+	if (!arena)
+		return ERR_PTR(-EINVAL);
+	if (flags & ~VM_ARENA_ALLOC_ALL)
+		return ERR_PTR(-EINVAL);
+	ret = arena_check_node(node);
+	if (ret)
+		return ERR_PTR(ret);
+	if (kaddr) {
+		ret = arena_check_range(arena, kaddr, count, &off);
+	} else if (!count) {
+		ret = -EINVAL;
+	} else if (count > arena->nr_pages) {
+		ret = -E2BIG;
+	}
+	if (ret)
+		return ERR_PTR(ret);
+
+	if (count == 1) {
+		pages = &stack_page;
+	} else {
+		pages = kvmalloc_array(count, sizeof(*pages), gfp);
+		if (!pages)
+			return ERR_PTR(-ENOMEM);
+	}
+
+	ret = arena_claim(arena, &off, count, !kaddr, false);
+	if (ret)
+		goto out;
+	ret = arena_fill(arena, off, count, node,
+			 gfp | __GFP_ZERO | __GFP_ACCOUNT, pages, &undo);
+	if (ret) {
+		if (list_empty(&undo))
+			arena_unclaim(arena, off, count);
+		else if (atomic || defer)
+			arena_defer_retire(arena, &undo);
+		else
+			arena_retire(arena, &undo);
+		goto out;
+	}
+	wake_up_all(&arena->wq);
+	if (flags & VM_ARENA_ALLOC_POPULATE)
+		arena_populate(arena, off, count, pages);
+	/* The object holds the pages now. */
+	for (i = 0; i < count; i++)
+		put_page(pages[i]);
+out:
+	if (pages != &stack_page)
+		kvfree(pages);
+	return ret ? ERR_PTR(ret) : (void *)arena_kaddr(arena, off);
+}
+
+/**
+ * vm_arena_alloc_pages - allocate zeroed pages in an arena
+ * @arena: the arena
+ * @kaddr: kernel address of the first page, or %NULL for the smallest free
+ *	range that fits (best fit)
+ * @count: number of pages
+ * @node: NUMA node to allocate on, or %NUMA_NO_NODE
+ * @flags: %VM_ARENA_ALLOC_POPULATE to install the pages into every user
+ *	mapping now, so that user space takes no fault on them
+ *
+ * The pages are charged to the memory cgroup of the arena's creator and
+ * mapped in the kernel at once; user space sees them at the same offset
+ * from its mapping's start.  On failure nothing is left allocated.
+ *
+ * Context: Process context; may sleep.
+ * Return: the kernel address of the first page, or an ERR_PTR(): -EINVAL
+ * for a zero @count, a misaligned @kaddr, unknown @flags or an offline
+ * @node; -E2BIG if @count exceeds the arena; -ERANGE if the range is not
+ * inside the arena; -EBUSY if a page of a fixed range is allocated or
+ * reserved; -ENOMEM if memory, or a free run of @count pages, ran out.
+ */
+void *vm_arena_alloc_pages(struct vm_arena *arena, void *kaddr,
+			   unsigned long count, int node, unsigned int flags)
+{
+	might_sleep();
+	return arena_alloc(arena, kaddr, count, node, flags, false, false);
+}
+EXPORT_SYMBOL_GPL(vm_arena_alloc_pages);
+
+/**
+ * vm_arena_alloc_pages_atomic - allocate pages without sleeping
+ * @arena: an arena created with %VM_ARENA_F_ATOMIC
+ * @kaddr: as for vm_arena_alloc_pages()
+ * @count: number of pages
+ * @node: NUMA node, or %NUMA_NO_NODE
+ *
+ * Uses GFP_ATOMIC and the arena's pre-built kernel page tables.  User
+ * space faults the pages in (there is no populate in atomic context).
+ *
+ * Context: Any context except NMI, including hard interrupts and with
+ * interrupts disabled.
+ * Return: as vm_arena_alloc_pages(); also -EINVAL if @arena was not
+ * created with %VM_ARENA_F_ATOMIC.
+ */
+void *vm_arena_alloc_pages_atomic(struct vm_arena *arena, void *kaddr,
+				  unsigned long count, int node)
+{
+	if (arena && !(arena->flags & VM_ARENA_F_ATOMIC))
+		return ERR_PTR(-EINVAL);
+	return arena_alloc(arena, kaddr, count, node, 0, true, true);
+}
+EXPORT_SYMBOL_GPL(vm_arena_alloc_pages_atomic);
+
+/*
+ * First step of every free, under @lock: check that every page of the
+ * range is allocated, then move the pages from the object to @list (each
+ * with a reference and its offset in page->index), leaving the bits set.
+ */
+static int arena_detach(struct vm_arena *arena, void *kaddr,
+			unsigned long count, struct list_head *list)
+{
+	struct vm_object_entry e;
+	unsigned long off, i, flags;
+	int ret;
+
+	if (!arena)
+		return -EINVAL;
+	ret = arena_check_range(arena, kaddr, count, &off);
+	if (ret)
+		return ret;
+
+	spin_lock_irqsave(&arena->lock, flags);
+	for (i = 0; i < count; i++) {
+		vm_object_lookup(arena->obj, off + i, &e);
+		if (e.state != VMO_CPU) {
+			spin_unlock_irqrestore(&arena->lock, flags);
+			return -ENOENT;
+		}
+	}
+	for (i = 0; i < count; i++) {
+		vm_object_lookup(arena->obj, off + i, &e);
+		get_page(e.page);
+		e.page->index = off + i;
+		list_add_tail(&e.page->lru, list);
+	}
+	vm_object_clear(arena->obj, off, count);
+	atomic_long_sub(count, &arena->pages_in_use);
+	spin_unlock_irqrestore(&arena->lock, flags);
+	return 0;
+}
+
+/*
+ * Clear kernel PTEs (with the TLB flush), then zap every user mapping.
+ * The VMAs are found through the file's i_mmap tree under i_mmap_rwsem,
+ * which munmap and exit take before freeing page tables: the same
+ * guarantee unmap_mapping_range() relies on.
+ */
+static void arena_unmap_run(struct vm_arena *arena, unsigned long off,
+			    unsigned long count)
+{
+	unsigned long start = arena_kaddr(arena, off);
+	unsigned long base = READ_ONCE(arena->user_base);
+	struct address_space *mapping = READ_ONCE(arena->mapping);
+	struct vm_area_struct *vma;
+
+	lockdep_assert_held_write(&arena->users_sem);
+	vm_area_unmap_pages(arena->area, start, start + (count << PAGE_SHIFT));
+	if (!base || !mapping)
+		return;
+	i_mmap_lock_read(mapping);
+	vma_interval_tree_foreach(vma, &mapping->i_mmap, off, off + count - 1)
+		if (arena_vma(vma, arena))
+			zap_page_range_single(vma, base + (off << PAGE_SHIFT),
+					      count << PAGE_SHIFT, NULL);
+	i_mmap_unlock_read(mapping);
+}
+
+/*
+ * The rest of a free, for the detached pages on @list: unmap everything
+ * in runs of consecutive offsets, put the pages, then release the bits.
+ */
+static void arena_retire(struct vm_arena *arena, struct list_head *list)
+{
+	struct page *page, *next, *first = NULL;
+	unsigned long run = 0, flags;
+
+	might_sleep();
+	if (list_empty(list))
+		return;
+	down_write(&arena->users_sem);
+	list_for_each_entry(page, list, lru) {
+		if (first && page->index == first->index + run) {
+			run++;
+			continue;
+		}
+		if (first)
+			arena_unmap_run(arena, first->index, run);
+		first = page;
+		run = 1;
+	}
+	arena_unmap_run(arena, first->index, run);
+
+	spin_lock_irqsave(&arena->lock, flags);
+	list_for_each_entry(page, list, lru)
+		__clear_bit(page->index, arena->busy);
+	spin_unlock_irqrestore(&arena->lock, flags);
+	up_write(&arena->users_sem);
+	wake_up_all(&arena->wq);
+
+	list_for_each_entry_safe(page, next, list, lru) {
+		list_del(&page->lru);
+		put_page(page);
+		cond_resched();
+	}
+}
+
+/**
+ * vm_arena_free_pages - free allocated pages
+ * @arena: the arena
+ * @kaddr: kernel address of the first page
+ * @count: number of pages
+ *
+ * All or nothing: every page of the range must be allocated.  When this
+ * returns, no kernel or user mapping of the pages is left anywhere and the
+ * range may be allocated again.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0; -EINVAL for a zero @count or a misaligned @kaddr; -E2BIG or
+ * -ERANGE as for vm_arena_alloc_pages(); -ENOENT if a page of the range is
+ * not allocated (free, reserved, or already being freed).  On error
+ * nothing changes.
+ */
+int vm_arena_free_pages(struct vm_arena *arena, void *kaddr,
+			unsigned long count)
+{
+	LIST_HEAD(list);
+	int ret;
+
+	might_sleep();
+	ret = arena_detach(arena, kaddr, count, &list);
+	if (!ret)
+		arena_retire(arena, &list);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vm_arena_free_pages);
+
+/**
+ * vm_arena_free_pages_atomic - free allocated pages without sleeping
+ * @arena: an arena created with %VM_ARENA_F_ATOMIC
+ * @kaddr: kernel address of the first page
+ * @count: number of pages
+ *
+ * The range reads as not allocated at once; unmapping and freeing the
+ * pages is deferred to a work item, which never needs memory, so the free
+ * completes even when memory is tight.  The range cannot be allocated
+ * again until that work has run; vm_arena_flush_frees() waits for it.
+ *
+ * Context: Any context except NMI, including hard interrupts and with
+ * interrupts disabled.
+ * Return: as vm_arena_free_pages(); also -EINVAL if @arena was not
+ * created with %VM_ARENA_F_ATOMIC.
+ */
+int vm_arena_free_pages_atomic(struct vm_arena *arena, void *kaddr,
+			       unsigned long count)
+{
+	LIST_HEAD(list);
+	int ret;
+
+	if (arena && !(arena->flags & VM_ARENA_F_ATOMIC))
+		return -EINVAL;
+	ret = arena_detach(arena, kaddr, count, &list);
+	if (!ret)
+		arena_defer_retire(arena, &list);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vm_arena_free_pages_atomic);
+
+static void arena_free_work(struct work_struct *work)
+{
+	struct vm_arena *arena = container_of(work, struct vm_arena, free_work);
+	unsigned long flags;
+	LIST_HEAD(list);
+
+	spin_lock_irqsave(&arena->lock, flags);
+	list_splice_init(&arena->pending, &list);
+	spin_unlock_irqrestore(&arena->lock, flags);
+	arena_retire(arena, &list);
+}
+
+/**
+ * vm_arena_flush_frees - wait until deferred frees have completed
+ * @arena: the arena
+ *
+ * Context: Process context; may sleep.
+ */
+void vm_arena_flush_frees(struct vm_arena *arena)
+{
+	flush_work(&arena->free_work);
+}
+EXPORT_SYMBOL_GPL(vm_arena_flush_frees);
+
+/**
+ * vm_arena_reserve - keep a range from ever being handed out
+ * @arena: the arena
+ * @kaddr: kernel address of the first page
+ * @count: number of pages
+ *
+ * A reserved page is never allocated, by the kernel or by a user fault
+ * (a user access to it raises SIGSEGV), and cannot be freed.  There is no
+ * unreserve: the range stays reserved for the arena's lifetime.
+ *
+ * Context: Any context except NMI.
+ * Return: 0; the range errors of vm_arena_alloc_pages(); -EBUSY if a page
+ * of the range is allocated or reserved.
+ */
+int vm_arena_reserve(struct vm_arena *arena, void *kaddr, unsigned long count)
+{
+	unsigned long off;
+	int ret;
+
+	if (!arena)
+		return -EINVAL;
+	ret = arena_check_range(arena, kaddr, count, &off);
+	if (ret)
+		return ret;
+	return arena_claim(arena, &off, count, false, true);
+}
+EXPORT_SYMBOL_GPL(vm_arena_reserve);
+
+/* ---- the user side ---- */
+
+/* Each user mapping holds a reference on the arena. */
+static void arena_vm_open(struct vm_area_struct *vma)
+{
+	vm_arena_get(vma->vm_private_data);
+}
+
+static void arena_vm_close(struct vm_area_struct *vma)
+{
+	vm_arena_put(vma->vm_private_data);
+}
+
+static int arena_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
+{
+	return -EINVAL;
+}
+
+static int arena_vm_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+static vm_fault_t arena_vm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct vm_arena *arena = vma->vm_private_data;
+	unsigned long off = (vmf->address - vma->vm_start) >> PAGE_SHIFT;
+	struct page *page;
+	void *kaddr;
+	int err;
+
+	if (off >= arena->nr_pages)
+		return VM_FAULT_SIGBUS;
+retry:
+	down_read(&arena->users_sem);
+	page = vm_object_get_page(arena->obj, off);
+	if (page) {
+		err = vm_insert_page(vma, vmf->address & PAGE_MASK, page);
+		up_read(&arena->users_sem);
+		put_page(page);
+		/* -EBUSY: another thread's fault mapped it first. */
+		if (err && err != -EBUSY)
+			return vmf_error(err);
+		return VM_FAULT_NOPAGE;
+	}
+	if (test_bit(off, arena->reserved) ||
+	    (arena->flags & VM_ARENA_F_SEGV_ON_FAULT)) {
+		up_read(&arena->users_sem);
+		return VM_FAULT_SIGSEGV;
+	}
+	kaddr = arena_alloc(arena, (void *)arena_kaddr(arena, off), 1,
+			    NUMA_NO_NODE, 0, false, true);
+	up_read(&arena->users_sem);
+	if (!IS_ERR(kaddr)) {
+		atomic_long_inc(&arena->user_faults);
+		goto retry;
+	}
+	if (PTR_ERR(kaddr) != -EBUSY)
+		return VM_FAULT_OOM;
+	/* Being allocated or freed by someone else: wait until it settles. */
+	if (wait_event_killable(arena->wq, arena_settled(arena, off)))
+		return VM_FAULT_SIGBUS;
+	goto retry;
+}
+
+static const struct vm_operations_struct arena_vm_ops = {
+	.open = arena_vm_open,
+	.close = arena_vm_close,
+	.may_split = arena_vm_may_split,
+	.mremap = arena_vm_mremap,
+	.fault = arena_vm_fault,
+};
+
+/**
+ * vm_arena_mmap - map an arena into user space; a driver's ->mmap
+ * @arena: the arena
+ * @vma: the new mapping
+ *
+ * The mapping must be MAP_SHARED, at file offset 0 and exactly the arena's
+ * size, and not executable (mprotect(PROT_EXEC) later fails with -EACCES).
+ * Every mapping of an arena sits at one user address, the one given at
+ * creation or else the first mapping's, so that pointers stored in the
+ * arena are valid in every process; the driver's ->get_unmapped_area
+ * should be vm_arena_get_unmapped_area().  The mapping is not inherited
+ * by a child process, cannot be split (munmap or mprotect of part of it
+ * fail with -EINVAL) and cannot be moved by mremap().
+ *
+ * Context: Process context, mmap_lock held for writing (as in ->mmap).
+ * Return: 0; -EINVAL for a private mapping, a non-zero offset, a wrong
+ * size or a file other than the one of the arena's first mapping; -EPERM for an executable mapping; -EBUSY if it is not at the
+ * arena's user address.
+ */
+int vm_arena_mmap(struct vm_arena *arena, struct vm_area_struct *vma)
+{
+	unsigned long flags;
+	int ret = 0;
+
+	if (!(vma->vm_flags & VM_SHARED) || vma->vm_pgoff ||
+	    vma->vm_end - vma->vm_start != arena->nr_pages << PAGE_SHIFT)
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+
+	spin_lock_irqsave(&arena->lock, flags);
+	if (arena->mapping && arena->mapping != vma->vm_file->f_mapping)
+		ret = -EINVAL;
+	else if (arena->user_base && arena->user_base != vma->vm_start)
+		ret = -EBUSY;
+	if (!ret) {
+		WRITE_ONCE(arena->mapping, vma->vm_file->f_mapping);
+		WRITE_ONCE(arena->user_base, vma->vm_start);
+	}
+	spin_unlock_irqrestore(&arena->lock, flags);
+	if (ret)
+		return ret;
+
+	vma->vm_flags |= VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP |
+			 VM_DONTCOPY;
+	vma->vm_flags &= ~VM_MAYEXEC;
+	vma->vm_ops = &arena_vm_ops;
+	vma->vm_private_data = arena;
+	arena_vm_open(vma);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vm_arena_mmap);
+
+/**
+ * vm_arena_get_unmapped_area - place a mapping at the arena's user address
+ * @arena: the arena
+ * @file: the driver's file
+ * @addr: the caller's hint
+ * @len: the mapping's length
+ * @pgoff: the file offset, in pages
+ * @flags: mmap flags
+ *
+ * Context: Process context, as ->get_unmapped_area.
+ * Return: the arena's user address once it has one, else what the mm
+ * would choose; -EINVAL for a wrong length or offset.
+ */
+unsigned long vm_arena_get_unmapped_area(struct vm_arena *arena,
+					 struct file *file, unsigned long addr,
+					 unsigned long len, unsigned long pgoff,
+					 unsigned long flags)
+{
+	unsigned long base = READ_ONCE(arena->user_base);
+
+	if (pgoff || len != arena->nr_pages << PAGE_SHIFT)
+		return -EINVAL;
+	if (base) {
+		if ((flags & MAP_FIXED) && addr != base)
+			return -EBUSY;
+		return base;
+	}
+	return current->mm->get_unmapped_area(file, addr, len, pgoff, flags);
+}
+EXPORT_SYMBOL_GPL(vm_arena_get_unmapped_area);
+
+/* ---- life cycle and queries ---- */
+
+/**
+ * vm_arena_create - create an arena
+ * @size: bytes, a page multiple, at most %VM_ARENA_MAX_SIZE
+ *	(%VM_ARENA_ATOMIC_MAX_SIZE with %VM_ARENA_F_ATOMIC)
+ * @flags: %VM_ARENA_F_SEGV_ON_FAULT, %VM_ARENA_F_ATOMIC
+ * @user_addr: the user address every mapping must use, or 0 to let the
+ *	first mmap() choose
+ *
+ * The arena starts with one reference, owned by the caller; every user
+ * mapping holds another.  Pages are charged to the memory cgroup of the
+ * calling task.
+ *
+ * Context: Process context; may sleep.
+ * Return: the arena, or an ERR_PTR(): -EINVAL for a zero or misaligned
+ * @size, unknown @flags or a bad @user_addr; -E2BIG for a size above the
+ * maximum; -ENOMEM.
+ */
+struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
+				 unsigned long user_addr)
+{
+	struct vm_arena *arena;
+	unsigned long n;
+
+	might_sleep();
+	if (!size || !PAGE_ALIGNED(size) || (flags & ~VM_ARENA_F_ALL))
+		return ERR_PTR(-EINVAL);
+	if (size > VM_ARENA_MAX_SIZE ||
+	    ((flags & VM_ARENA_F_ATOMIC) && size > VM_ARENA_ATOMIC_MAX_SIZE))
+		return ERR_PTR(-E2BIG);
+	if (user_addr && (!PAGE_ALIGNED(user_addr) || user_addr < mmap_min_addr ||
+			  user_addr > TASK_SIZE - size))
+		return ERR_PTR(-EINVAL);
+	n = size >> PAGE_SHIFT;
+
+	arena = kzalloc(sizeof(*arena), GFP_KERNEL);
+	if (!arena)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&arena->kref);
+	spin_lock_init(&arena->lock);
+	INIT_LIST_HEAD(&arena->pending);
+	INIT_WORK(&arena->free_work, arena_free_work);
+	init_waitqueue_head(&arena->wq);
+	init_rwsem(&arena->users_sem);
+	arena->nr_pages = n;
+	arena->flags = flags;
+	arena->user_base = user_addr;
+
+	arena->busy = kvcalloc(BITS_TO_LONGS(n), sizeof(long), GFP_KERNEL);
+	arena->reserved = kvcalloc(BITS_TO_LONGS(n), sizeof(long), GFP_KERNEL);
+	arena->obj = vm_object_create(0, n, GFP_KERNEL);
+	if (flags & VM_ARENA_F_ATOMIC)
+		arena->area = get_prebuilt_sparse_vm_area(size);
+	else
+		arena->area = get_sparse_vm_area(size);
+	if (!arena->busy || !arena->reserved || !arena->obj || !arena->area)
+		goto fail;
+	arena->kbase = (unsigned long)arena->area->addr;
+	arena->memcg = get_mem_cgroup_from_mm(current->mm);
+	return arena;
+
+fail:
+	if (arena->area)
+		free_vm_area(arena->area);
+	vm_object_destroy(arena->obj);
+	kvfree(arena->reserved);
+	kvfree(arena->busy);
+	kfree(arena);
+	return ERR_PTR(-ENOMEM);
+}
+EXPORT_SYMBOL_GPL(vm_arena_create);
+
+static void arena_release(struct kref *kref)
+{
+	struct vm_arena *arena = container_of(kref, struct vm_arena, kref);
+
+	/* No user mapping is left: each holds a reference. */
+	flush_work(&arena->free_work);
+	vm_area_unmap_pages(arena->area, arena->kbase,
+			    arena_kaddr(arena, arena->nr_pages));
+	vm_object_destroy(arena->obj);	/* puts every page */
+	free_vm_area(arena->area);
+	mem_cgroup_put(arena->memcg);
+	kvfree(arena->reserved);
+	kvfree(arena->busy);
+	kfree(arena);
+}
+
+/**
+ * vm_arena_get - take a reference on an arena
+ * @arena: the arena
+ *
+ * Context: Any context.
+ */
+void vm_arena_get(struct vm_arena *arena)
+{
+	kref_get(&arena->kref);
+}
+EXPORT_SYMBOL_GPL(vm_arena_get);
+
+/**
+ * vm_arena_put - drop a reference; the last one destroys the arena
+ * @arena: the arena, or %NULL
+ *
+ * Destroying frees every page still allocated and the kernel range.
+ *
+ * Context: Process context; may sleep.
+ */
+void vm_arena_put(struct vm_arena *arena)
+{
+	if (arena) {
+		might_sleep();
+		kref_put(&arena->kref, arena_release);
+	}
+}
+EXPORT_SYMBOL_GPL(vm_arena_put);
+
+/**
+ * vm_arena_base - kernel address of the arena's first page
+ * @arena: the arena
+ *
+ * Context: Any context.
+ * Return: the address.
+ */
+void *vm_arena_base(const struct vm_arena *arena)
+{
+	return (void *)arena->kbase;
+}
+EXPORT_SYMBOL_GPL(vm_arena_base);
+
+/**
+ * vm_arena_size - the arena's size
+ * @arena: the arena
+ *
+ * Context: Any context.
+ * Return: the size in bytes.
+ */
+u64 vm_arena_size(const struct vm_arena *arena)
+{
+	return (u64)arena->nr_pages << PAGE_SHIFT;
+}
+EXPORT_SYMBOL_GPL(vm_arena_size);
+
+/**
+ * vm_arena_flags - the arena's creation flags
+ * @arena: the arena
+ *
+ * Context: Any context.
+ * Return: the %VM_ARENA_F_* flags.
+ */
+unsigned int vm_arena_flags(const struct vm_arena *arena)
+{
+	return arena->flags;
+}
+EXPORT_SYMBOL_GPL(vm_arena_flags);
+
+/**
+ * vm_arena_user_base - the user address of every mapping of the arena
+ * @arena: the arena
+ *
+ * Context: Any context.
+ * Return: the address, or 0 if none is set yet.
+ */
+unsigned long vm_arena_user_base(const struct vm_arena *arena)
+{
+	return READ_ONCE(arena->user_base);
+}
+EXPORT_SYMBOL_GPL(vm_arena_user_base);
+
+/**
+ * vm_arena_user_addr - convert a kernel address in the arena for user space
+ * @arena: the arena
+ * @kaddr: an address inside the arena, or %NULL
+ *
+ * Context: Any context.
+ * Return: the user address at the same offset; 0 for %NULL, for an
+ * address outside the arena, or if the arena has no user address yet.
+ */
+unsigned long vm_arena_user_addr(const struct vm_arena *arena,
+				 const void *kaddr)
+{
+	unsigned long addr = (unsigned long)kaddr;
+	unsigned long base = READ_ONCE(arena->user_base);
+
+	if (!kaddr || !base || addr < arena->kbase ||
+	    addr - arena->kbase >= arena->nr_pages << PAGE_SHIFT)
+		return 0;
+	return base + (addr - arena->kbase);
+}
+EXPORT_SYMBOL_GPL(vm_arena_user_addr);
+
+/**
+ * vm_arena_kern_addr - convert a user address in the arena for the kernel
+ * @arena: the arena
+ * @uaddr: an address inside the arena's user mapping, or 0
+ *
+ * The result is only dereferenceable if the page is allocated.
+ *
+ * Context: Any context.
+ * Return: the kernel address at the same offset; %NULL for 0, for an
+ * address outside the arena, or if the arena has no user address yet.
+ */
+void *vm_arena_kern_addr(const struct vm_arena *arena, unsigned long uaddr)
+{
+	unsigned long base = READ_ONCE(arena->user_base);
+
+	if (!uaddr || !base || uaddr < base ||
+	    uaddr - base >= arena->nr_pages << PAGE_SHIFT)
+		return NULL;
+	return (void *)(arena->kbase + (uaddr - base));
+}
+EXPORT_SYMBOL_GPL(vm_arena_kern_addr);
+
+/**
+ * vm_arena_pages_in_use - pages allocated in the arena
+ * @arena: the arena
+ *
+ * Counts pages allocated by the kernel and by user faults; reserved pages
+ * and pages whose free has started are not counted.
+ *
+ * Context: Any context.
+ * Return: the number of pages.
+ */
+unsigned long vm_arena_pages_in_use(const struct vm_arena *arena)
+{
+	return atomic_long_read(&arena->pages_in_use);
+}
+EXPORT_SYMBOL_GPL(vm_arena_pages_in_use);
+
+/**
+ * vm_arena_user_faults - user faults that allocated a page
+ * @arena: the arena
+ *
+ * Context: Any context.
+ * Return: the count since creation.
+ */
+unsigned long vm_arena_user_faults(const struct vm_arena *arena)
+{
+	return atomic_long_read(&arena->user_faults);
+}
+EXPORT_SYMBOL_GPL(vm_arena_user_faults);
+
+/**
+ * vm_arena_show_fdinfo - print the arena's state; a driver's ->show_fdinfo
+ * @arena: the arena
+ * @m: the fdinfo file
+ *
+ * Context: Process context.
+ */
+void vm_arena_show_fdinfo(const struct vm_arena *arena, struct seq_file *m)
+{
+	seq_printf(m, "arena_size:\t%llu\n", vm_arena_size(arena));
+	seq_printf(m, "arena_flags:\t%#x\n", arena->flags);
+	seq_printf(m, "arena_user_addr:\t%#lx\n", vm_arena_user_base(arena));
+	seq_printf(m, "arena_pages_in_use:\t%lu\n",
+		   vm_arena_pages_in_use(arena));
+	seq_printf(m, "arena_user_faults:\t%lu\n",
+		   vm_arena_user_faults(arena));
+}
+EXPORT_SYMBOL_GPL(vm_arena_show_fdinfo);

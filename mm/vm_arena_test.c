@@ -1,0 +1,613 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for arenas (mm/vm_arena.c).
+ *
+ * The user side is exercised here through an anonymous-inode file whose
+ * ->mmap is vm_arena_mmap(), mapped into a user address space built for
+ * the test; tools/testing/selftests/sparse_mm/arena_test.c does the same
+ * from real processes through the sample drivers.
+ *
+ * Copyright (C) 2026 The sparse-mm authors
+ */
+
+#include <kunit/test.h>
+#include <linux/anon_inodes.h>
+#include <linux/completion.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/mman.h>
+#include <linux/mm.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
+#include <linux/uaccess.h>
+#include <linux/vm_arena.h>
+#include <linux/vmalloc.h>
+#include <linux/vmstat.h>
+
+#include "sparse_mm_kunit.h"
+
+#define VA_PAGES	64
+#define VA_SIZE		(VA_PAGES * PAGE_SIZE)
+
+static DEFINE_SPINLOCK(va_lock);
+
+static struct vm_arena *va_new(struct kunit *test, unsigned int flags)
+{
+	struct vm_arena *a = vm_arena_create(VA_SIZE, flags, 0);
+
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(a), "create: %ld", PTR_ERR(a));
+	return a;
+}
+
+static void *va_at(struct vm_arena *a, unsigned long page)
+{
+	return vm_arena_base(a) + page * PAGE_SIZE;
+}
+
+static void va_create_errors(struct kunit *test)
+{
+	struct vm_arena *a;
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_create(0, 0, 0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_create(PAGE_SIZE + 1, 0, 0)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_create(VA_SIZE, 1U << 7, 0)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_create(VM_ARENA_MAX_SIZE +
+						      PAGE_SIZE, 0, 0)),
+			-E2BIG);
+	KUNIT_EXPECT_EQ(test,
+			PTR_ERR(vm_arena_create(VM_ARENA_ATOMIC_MAX_SIZE +
+						PAGE_SIZE,
+						VM_ARENA_F_ATOMIC, 0)),
+			-E2BIG);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_create(VA_SIZE, 0, 0x10001)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_create(VA_SIZE, 0,
+						      TASK_SIZE - PAGE_SIZE)),
+			-EINVAL);
+
+	/* The largest arena exists and costs nothing until used. */
+	a = vm_arena_create(VM_ARENA_MAX_SIZE, 0, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, vm_arena_size(a), VM_ARENA_MAX_SIZE);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 0UL);
+	vm_arena_put(a);
+}
+
+static void va_alloc_errors(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, 0);
+	void *p;
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL, 0,
+							    NUMA_NO_NODE, 0)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, va_at(a, 0) + 8,
+							    1, NUMA_NO_NODE,
+							    0)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL, 1,
+							    NUMA_NO_NODE,
+							    1U << 9)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL, 1,
+							    MAX_NUMNODES, 0)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL,
+							    VA_PAGES + 1,
+							    NUMA_NO_NODE, 0)),
+			-E2BIG);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL, ULONG_MAX,
+							    NUMA_NO_NODE, 0)),
+			-E2BIG);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a,
+							    va_at(a, VA_PAGES),
+							    1, NUMA_NO_NODE,
+							    0)),
+			-ERANGE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a,
+							    va_at(a, VA_PAGES - 1),
+							    2, NUMA_NO_NODE,
+							    0)),
+			-ERANGE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, (void *)PAGE_SIZE,
+							    1, NUMA_NO_NODE,
+							    0)),
+			-ERANGE);
+
+	p = vm_arena_alloc_pages(a, va_at(a, 10), 4, NUMA_NO_NODE, 0);
+	KUNIT_ASSERT_PTR_EQ(test, p, va_at(a, 10));
+	/* Overlapping at either end, or inside. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, va_at(a, 8), 3,
+							    NUMA_NO_NODE, 0)),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, va_at(a, 13), 2,
+							    NUMA_NO_NODE, 0)),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, va_at(a, 11), 1,
+							    NUMA_NO_NODE, 0)),
+			-EBUSY);
+	/* No run of 61 free pages is left. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL, 61,
+							    NUMA_NO_NODE, 0)),
+			-ENOMEM);
+	/* Failed calls left nothing behind; the neighbours are still free. */
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 4UL);
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, va_at(a, 9), 1,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 9));
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, va_at(a, 14), 1,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 14));
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 6UL);
+	vm_arena_put(a);
+}
+
+/* Pages are zeroed, mapped in the kernel, first and last included. */
+static void va_alloc_data(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, 0);
+	unsigned long *first, *last;
+	int i;
+
+	first = vm_arena_alloc_pages(a, va_at(a, 0), 1, NUMA_NO_NODE, 0);
+	last = vm_arena_alloc_pages(a, va_at(a, VA_PAGES - 1), 1,
+				    numa_node_id(), 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(first));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(last));
+	for (i = 0; i < PAGE_SIZE / sizeof(long); i++) {
+		KUNIT_ASSERT_EQ(test, first[i], 0UL);
+		KUNIT_ASSERT_EQ(test, last[i], 0UL);
+	}
+	first[0] = 0x1234;
+	last[PAGE_SIZE / sizeof(long) - 1] = 0x5678;
+	KUNIT_EXPECT_EQ(test, page_to_nid(vmalloc_to_page(last)),
+			numa_node_id());
+	KUNIT_EXPECT_EQ(test, first[0], 0x1234UL);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 2UL);
+	vm_arena_put(a);
+}
+
+static void va_best_fit(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, 0);
+
+	/* Holes: [0,5) of 5, [8,10) of 2, [13,16) of 3, [20,64) of 44. */
+	KUNIT_ASSERT_FALSE(test, IS_ERR(vm_arena_alloc_pages(a, va_at(a, 5), 3,
+							     NUMA_NO_NODE, 0)));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(vm_arena_alloc_pages(a, va_at(a, 10), 3,
+							     NUMA_NO_NODE, 0)));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(vm_arena_alloc_pages(a, va_at(a, 16), 4,
+							     NUMA_NO_NODE, 0)));
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, NULL, 3,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 13));
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, NULL, 2,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 8));
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, NULL, 4,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 0));
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, NULL, 44,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 20));
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, NULL, 1,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 4));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL, 1,
+							    NUMA_NO_NODE, 0)),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), (unsigned long)VA_PAGES);
+	vm_arena_put(a);
+}
+
+static void va_free_errors(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, 0);
+	unsigned long *p;
+
+	p = vm_arena_alloc_pages(a, va_at(a, 4), 4, NUMA_NO_NODE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(p));
+	p[0] = 42;
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 0), 1), -ENOENT);
+	/* Partly allocated at either end: nothing is freed. */
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 3), 2), -ENOENT);
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 7), 2), -ENOENT);
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 4) + 1, 1),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 4), 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, VA_PAGES), 1),
+			-ERANGE);
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 4), VA_PAGES + 1),
+			-E2BIG);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 4UL);
+	KUNIT_EXPECT_EQ(test, p[0], 42UL);
+
+	/* Part of an allocation may be freed; then it is gone. */
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 5), 2), 0);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 2UL);
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 5), 1), -ENOENT);
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 4), 4), -ENOENT);
+	/* The freed range is free again, and unmapped in the kernel. */
+	KUNIT_EXPECT_NULL(test, vmalloc_to_page(va_at(a, 5)));
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, NULL, 2,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 5));
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 4), 4), 0);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 0UL);
+	vm_arena_put(a);
+}
+
+static void va_reserve(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, 0);
+
+	KUNIT_EXPECT_EQ(test, vm_arena_reserve(a, va_at(a, 0), 60), 0);
+	KUNIT_EXPECT_EQ(test, vm_arena_reserve(a, va_at(a, 59), 2), -EBUSY);
+	KUNIT_EXPECT_EQ(test, vm_arena_reserve(a, va_at(a, 63), 2), -ERANGE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, va_at(a, 30), 1,
+							    NUMA_NO_NODE, 0)),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 30), 1), -ENOENT);
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, NULL, 4,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 60));
+	KUNIT_EXPECT_EQ(test, vm_arena_reserve(a, va_at(a, 61), 1), -EBUSY);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 4UL);
+	vm_arena_put(a);
+}
+
+static void va_address_conversion(struct kunit *test)
+{
+	const unsigned long ubase = 0x200000000UL;
+	struct vm_arena *a = va_new(test, 0), *b;
+
+	/* No user address before the first mmap. */
+	KUNIT_EXPECT_EQ(test, vm_arena_user_addr(a, va_at(a, 1)), 0UL);
+	KUNIT_EXPECT_NULL(test, vm_arena_kern_addr(a, ubase));
+	vm_arena_put(a);
+
+	b = vm_arena_create(VA_SIZE, 0, ubase);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_EQ(test, vm_arena_user_base(b), ubase);
+	KUNIT_EXPECT_EQ(test, vm_arena_user_addr(b, NULL), 0UL);
+	KUNIT_EXPECT_NULL(test, vm_arena_kern_addr(b, 0));
+	KUNIT_EXPECT_EQ(test, vm_arena_user_addr(b, va_at(b, 3) + 24),
+			ubase + 3 * PAGE_SIZE + 24);
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_kern_addr(b, ubase + 3 * PAGE_SIZE +
+						     24),
+			    va_at(b, 3) + 24);
+	/* Just outside at either end. */
+	KUNIT_EXPECT_EQ(test, vm_arena_user_addr(b, va_at(b, 0) - 1), 0UL);
+	KUNIT_EXPECT_EQ(test, vm_arena_user_addr(b, va_at(b, VA_PAGES)), 0UL);
+	KUNIT_EXPECT_NULL(test, vm_arena_kern_addr(b, ubase - 1));
+	KUNIT_EXPECT_NULL(test, vm_arena_kern_addr(b, ubase + VA_SIZE));
+	vm_arena_put(b);
+}
+
+/* The atomic API under a spinlock with interrupts disabled. */
+static void va_atomic_irqs_off(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, VM_ARENA_F_ATOMIC);
+	struct vm_arena *s = va_new(test, 0);
+	unsigned long flags, *p, *q;
+	void *busy;
+	int ret, ret2;
+
+	spin_lock_irqsave(&va_lock, flags);
+	p = vm_arena_alloc_pages_atomic(a, NULL, 3, NUMA_NO_NODE);
+	if (!IS_ERR(p)) {
+		p[0] = 7;
+		p[2 * PAGE_SIZE / sizeof(long)] = 9;
+	}
+	q = vm_arena_alloc_pages_atomic(a, va_at(a, 3), 1, NUMA_NO_NODE);
+	ret = IS_ERR(p) ? -1 : vm_arena_free_pages_atomic(a, p, 3);
+	ret2 = vm_arena_free_pages_atomic(a, p, 3);
+	/* A deferred free keeps its range busy until the work has run. */
+	busy = vm_arena_alloc_pages_atomic(a, va_at(a, 0), 1, NUMA_NO_NODE);
+	spin_unlock_irqrestore(&va_lock, flags);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(p));
+	KUNIT_ASSERT_PTR_EQ(test, (void *)q, va_at(a, 3));
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, ret2, -ENOENT);
+	KUNIT_EXPECT_TRUE(test, IS_ERR(busy) || busy == va_at(a, 0));
+	if (IS_ERR(busy))
+		KUNIT_EXPECT_EQ(test, PTR_ERR(busy), -EBUSY);
+	else
+		KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, busy, 1), 0);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 1UL);
+
+	vm_arena_flush_frees(a);
+	KUNIT_EXPECT_NULL(test, vmalloc_to_page(va_at(a, 0)));
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, NULL, 3,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 0));
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 4UL);
+
+	/* Only arenas created for it accept the atomic API. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages_atomic(s, NULL, 1,
+								   NUMA_NO_NODE)),
+			-EINVAL);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(vm_arena_alloc_pages(s, NULL, 1,
+							     NUMA_NO_NODE, 0)));
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages_atomic(s, va_at(s, 0), 1),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(s), 1UL);
+	vm_arena_put(s);
+	vm_arena_put(a);
+}
+
+struct va_timer {
+	struct timer_list timer;
+	struct vm_arena *arena;
+	struct completion done;
+	int rounds;
+	int errors;
+};
+
+/* Softirq context: allocate, check, free, and again until done. */
+static void va_timer_fn(struct timer_list *t)
+{
+	struct va_timer *vt = from_timer(vt, t, timer);
+	unsigned long *p;
+
+	p = vm_arena_alloc_pages_atomic(vt->arena, NULL, 2, NUMA_NO_NODE);
+	if (IS_ERR(p) || p[0] || p[PAGE_SIZE / sizeof(long)]) {
+		vt->errors++;
+	} else {
+		p[0] = vt->rounds;
+		if (vm_arena_free_pages_atomic(vt->arena, p, 2))
+			vt->errors++;
+	}
+	if (++vt->rounds < 32)
+		mod_timer(&vt->timer, jiffies + 1);
+	else
+		complete(&vt->done);
+}
+
+static void va_atomic_from_timer(struct kunit *test)
+{
+	struct va_timer vt = { .arena = va_new(test, VM_ARENA_F_ATOMIC) };
+
+	init_completion(&vt.done);
+	timer_setup_on_stack(&vt.timer, va_timer_fn, 0);
+	mod_timer(&vt.timer, jiffies + 1);
+	wait_for_completion(&vt.done);
+	del_timer_sync(&vt.timer);
+	destroy_timer_on_stack(&vt.timer);
+	vm_arena_flush_frees(vt.arena);
+	KUNIT_EXPECT_EQ(test, vt.errors, 0);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(vt.arena), 0UL);
+	vm_arena_put(vt.arena);
+}
+
+struct va_thread {
+	struct vm_arena *arena;
+	struct completion done;
+	unsigned long tag;
+	int errors;
+};
+
+static int va_thread_fn(void *data)
+{
+	struct va_thread *t = data;
+	int i, j;
+
+	for (i = 0; i < 200; i++) {
+		unsigned long n = 1 + (i + t->tag) % 5, *p;
+
+		p = vm_arena_alloc_pages(t->arena, NULL, n, NUMA_NO_NODE, 0);
+		if (IS_ERR(p)) {
+			if (PTR_ERR(p) != -ENOMEM)
+				t->errors++;
+			continue;
+		}
+		for (j = 0; j < n; j++)
+			p[j * PAGE_SIZE / sizeof(long)] = t->tag;
+		cond_resched();
+		for (j = 0; j < n; j++)
+			if (p[j * PAGE_SIZE / sizeof(long)] != t->tag)
+				t->errors++;
+		if (vm_arena_free_pages(t->arena, p, n))
+			t->errors++;
+	}
+	complete(&t->done);
+	return 0;
+}
+
+/* Two threads allocating and freeing: no page is handed out twice. */
+static void va_concurrent(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, 0);
+	struct va_thread t[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		t[i] = (struct va_thread){ .arena = a, .tag = 0xa0 + i };
+		init_completion(&t[i].done);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(va_thread_fn, &t[i],
+							    "va_test/%d", i)));
+	}
+	for (i = 0; i < 2; i++) {
+		wait_for_completion(&t[i].done);
+		KUNIT_EXPECT_EQ(test, t[i].errors, 0);
+	}
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 0UL);
+	vm_arena_put(a);
+}
+
+/* Arenas destroyed with pages still allocated give every page back. */
+static void va_no_leak(struct kunit *test)
+{
+	const int cycles = 64;
+	long before, after;
+	int i;
+
+	vm_unmap_aliases();
+	before = global_zone_page_state(NR_FREE_PAGES);
+	for (i = 0; i < cycles; i++) {
+		struct vm_arena *a = va_new(test, i & 1 ? VM_ARENA_F_ATOMIC : 0);
+
+		KUNIT_ASSERT_FALSE(test, IS_ERR(vm_arena_alloc_pages(a, NULL,
+								     32,
+								     NUMA_NO_NODE,
+								     0)));
+		KUNIT_ASSERT_EQ(test, vm_arena_free_pages(a, va_at(a, 8), 8), 0);
+		vm_arena_put(a);
+		vm_unmap_aliases();
+	}
+	after = global_zone_page_state(NR_FREE_PAGES);
+	kunit_info(test, "free pages before %ld, after %d cycles %ld\n",
+		   before, cycles, after);
+	/* 24 pages a cycle would be 1536 pages. */
+	KUNIT_EXPECT_LT(test, before - after, (long)cycles);
+}
+
+/* ---- the user side, through an anonymous file ---- */
+
+static int va_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return vm_arena_mmap(file->private_data, vma);
+}
+
+static const struct file_operations va_fops = {
+	.mmap = va_file_mmap,
+};
+
+struct va_user {
+	struct mm_struct *mm;
+	struct file *file;
+	unsigned long uaddr;
+};
+
+static void va_map(struct kunit *test, struct vm_arena *a, struct va_user *u)
+{
+	u->mm = smm_kunit_use_new_mm();
+	KUNIT_ASSERT_NOT_NULL(test, u->mm);
+	u->file = anon_inode_getfile("va_test", &va_fops, a, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(u->file));
+	u->uaddr = vm_mmap(u->file, 0, VA_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_SHARED, 0);
+	KUNIT_ASSERT_TRUE(test, offset_in_page(u->uaddr) == 0);
+	KUNIT_EXPECT_EQ(test, vm_arena_user_base(a), u->uaddr);
+}
+
+static void va_unmap(struct va_user *u)
+{
+	vm_munmap(u->uaddr, VA_SIZE);
+	fput(u->file);
+	smm_kunit_drop_mm(u->mm);
+}
+
+static bool va_pte_present(struct va_user *u, unsigned long addr)
+{
+	struct page *page = NULL;
+	int n;
+
+	mmap_read_lock(u->mm);
+	n = get_user_pages_fast_only(addr, 1, 0, &page);
+	mmap_read_unlock(u->mm);
+	if (n == 1)
+		put_page(page);
+	return n == 1;
+}
+
+static void va_user_sees_kernel_pages(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, 0);
+	struct va_user u;
+	unsigned long *k, v;
+
+	va_map(test, a, &u);
+	k = vm_arena_alloc_pages(a, va_at(a, 2), 2, NUMA_NO_NODE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	k[1] = 0xfeed;
+	KUNIT_EXPECT_FALSE(test, va_pte_present(&u, u.uaddr + 2 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, get_user(v, (unsigned long __user *)
+				       (u.uaddr + 2 * PAGE_SIZE + 8)), 0);
+	KUNIT_EXPECT_EQ(test, v, 0xfeedUL);
+	KUNIT_EXPECT_EQ(test, vm_arena_user_faults(a), 0UL);
+	/* User writes are seen by the kernel. */
+	KUNIT_EXPECT_EQ(test, put_user(0xbeefUL, (unsigned long __user *)
+				       (u.uaddr + 3 * PAGE_SIZE)), 0);
+	KUNIT_EXPECT_EQ(test, k[PAGE_SIZE / sizeof(long)], 0xbeefUL);
+
+	/* A user touch of a free page allocates it, zeroed. */
+	KUNIT_EXPECT_EQ(test, get_user(v, (unsigned long __user *)
+				       (u.uaddr + 9 * PAGE_SIZE)), 0);
+	KUNIT_EXPECT_EQ(test, v, 0UL);
+	KUNIT_EXPECT_EQ(test, vm_arena_user_faults(a), 1UL);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 3UL);
+	KUNIT_EXPECT_NOT_NULL(test, vmalloc_to_page(va_at(a, 9)));
+
+	/* Free zaps the user mapping: the next touch gets a fresh page. */
+	KUNIT_EXPECT_TRUE(test, va_pte_present(&u, u.uaddr + 2 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, k, 2), 0);
+	KUNIT_EXPECT_FALSE(test, va_pte_present(&u, u.uaddr + 2 * PAGE_SIZE));
+	KUNIT_EXPECT_FALSE(test, va_pte_present(&u, u.uaddr + 3 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, get_user(v, (unsigned long __user *)
+				       (u.uaddr + 2 * PAGE_SIZE + 8)), 0);
+	KUNIT_EXPECT_EQ(test, v, 0UL);
+	KUNIT_EXPECT_EQ(test, vm_arena_user_faults(a), 2UL);
+	va_unmap(&u);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 2UL);
+	vm_arena_put(a);
+}
+
+static void va_user_populate_and_segv(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, VM_ARENA_F_SEGV_ON_FAULT);
+	struct va_user u;
+	unsigned long *k, v;
+	int i;
+
+	va_map(test, a, &u);
+	KUNIT_EXPECT_EQ(test, vm_arena_reserve(a, va_at(a, 40), 1), 0);
+	k = vm_arena_alloc_pages(a, va_at(a, 0), 16, NUMA_NO_NODE,
+				 VM_ARENA_ALLOC_POPULATE);
+	KUNIT_ASSERT_PTR_EQ(test, (void *)k, va_at(a, 0));
+	for (i = 0; i < 16; i++)
+		KUNIT_EXPECT_TRUE(test, va_pte_present(&u, u.uaddr +
+						       i * PAGE_SIZE));
+	KUNIT_EXPECT_FALSE(test, va_pte_present(&u, u.uaddr + 16 * PAGE_SIZE));
+	/* Unallocated and reserved pages fault with SIGSEGV: -EFAULT here. */
+	KUNIT_EXPECT_EQ(test, get_user(v, (unsigned long __user *)
+				       (u.uaddr + 20 * PAGE_SIZE)), -EFAULT);
+	KUNIT_EXPECT_EQ(test, get_user(v, (unsigned long __user *)
+				       (u.uaddr + 40 * PAGE_SIZE)), -EFAULT);
+	KUNIT_EXPECT_EQ(test, vm_arena_user_faults(a), 0UL);
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, k, 16), 0);
+	KUNIT_EXPECT_FALSE(test, va_pte_present(&u, u.uaddr));
+	KUNIT_EXPECT_EQ(test, get_user(v, (unsigned long __user *)u.uaddr),
+			-EFAULT);
+	va_unmap(&u);
+	vm_arena_put(a);
+}
+
+static struct kunit_case vm_arena_cases[] = {
+	KUNIT_CASE(va_create_errors),
+	KUNIT_CASE(va_alloc_errors),
+	KUNIT_CASE(va_alloc_data),
+	KUNIT_CASE(va_best_fit),
+	KUNIT_CASE(va_free_errors),
+	KUNIT_CASE(va_reserve),
+	KUNIT_CASE(va_address_conversion),
+	KUNIT_CASE(va_atomic_irqs_off),
+	KUNIT_CASE(va_atomic_from_timer),
+	KUNIT_CASE(va_concurrent),
+	KUNIT_CASE(va_no_leak),
+	KUNIT_CASE(va_user_sees_kernel_pages),
+	KUNIT_CASE(va_user_populate_and_segv),
+	{}
+};
+
+static struct kunit_suite vm_arena_suite = {
+	.name = "vm_arena",
+	.test_cases = vm_arena_cases,
+};
+kunit_test_suite(vm_arena_suite);
+
+MODULE_LICENSE("GPL");
