@@ -74,7 +74,7 @@ struct vm_arena {
 	unsigned int flags;
 	unsigned long user_base;	/* under @lock; fixed once set */
 
-	spinlock_t lock;
+	spinlock_t lock;		/* bitmaps, pending, user_base */
 	unsigned long *busy;
 	unsigned long *reserved;
 	struct list_head pending;	/* pages freed atomically, via lru */
@@ -402,13 +402,12 @@ static void *arena_alloc(struct vm_arena *arena, void *kaddr,
 	ret = arena_check_node(node);
 	if (ret)
 		return ERR_PTR(ret);
-	if (kaddr) {
+	if (kaddr)
 		ret = arena_check_range(arena, kaddr, count, &off);
-	} else if (!count) {
+	else if (!count)
 		ret = -EINVAL;
-	} else if (count > arena->nr_pages) {
+	else if (count > arena->nr_pages)
 		ret = -E2BIG;
-	}
 	if (ret)
 		return ERR_PTR(ret);
 
@@ -547,18 +546,19 @@ static void arena_unmap_run(struct vm_arena *arena, unsigned long off,
 			    unsigned long count)
 {
 	unsigned long start = arena_kaddr(arena, off);
-	unsigned long base = READ_ONCE(arena->user_base);
 	struct address_space *mapping = READ_ONCE(arena->mapping);
 	struct vm_area_struct *vma;
 
 	lockdep_assert_held_write(&arena->users_sem);
 	vm_area_unmap_pages(arena->area, start, start + (count << PAGE_SHIFT));
-	if (!base || !mapping)
+	if (!mapping)
 		return;
+	/* By each VMA's own start: a refused mremap has a moved copy. */
 	i_mmap_lock_read(mapping);
 	vma_interval_tree_foreach(vma, &mapping->i_mmap, off, off + count - 1)
 		if (arena_vma(vma, arena))
-			zap_page_range_single(vma, base + (off << PAGE_SHIFT),
+			zap_page_range_single(vma,
+					      vma->vm_start + (off << PAGE_SHIFT),
 					      count << PAGE_SHIFT, NULL);
 	i_mmap_unlock_read(mapping);
 }
@@ -801,12 +801,15 @@ static const struct vm_operations_struct arena_vm_ops = {
  * arena are valid in every process; the driver's ->get_unmapped_area
  * should be vm_arena_get_unmapped_area().  The mapping is not inherited
  * by a child process, cannot be split (munmap or mprotect of part of it
- * fail with -EINVAL) and cannot be moved by mremap().
+ * fail with -EINVAL) and cannot be moved by mremap() (-EBUSY from
+ * vm_arena_get_unmapped_area(), or -EINVAL from the VMA's ->mremap for a
+ * driver that does not use it).
  *
  * Context: Process context, mmap_lock held for writing (as in ->mmap).
  * Return: 0; -EINVAL for a private mapping, a non-zero offset, a wrong
- * size or a file other than the one of the arena's first mapping; -EPERM for an executable mapping; -EBUSY if it is not at the
- * arena's user address.
+ * size or a file other than the one of the arena's first mapping; -EPERM
+ * for an executable mapping; -EBUSY if it is not at the arena's user
+ * address.
  */
 int vm_arena_mmap(struct vm_arena *arena, struct vm_area_struct *vma)
 {
@@ -851,9 +854,11 @@ EXPORT_SYMBOL_GPL(vm_arena_mmap);
  * @pgoff: the file offset, in pages
  * @flags: mmap flags
  *
- * Context: Process context, as ->get_unmapped_area.
+ * Context: Process context, as ->get_unmapped_area (mmap_lock held).
  * Return: the arena's user address once it has one, else what the mm
- * would choose; -EINVAL for a wrong length or offset.
+ * would choose; -EINVAL for a wrong length or offset; -EBUSY if the
+ * arena's address is taken in this process (without MAP_FIXED) or
+ * MAP_FIXED asks for another address.
  */
 unsigned long vm_arena_get_unmapped_area(struct vm_arena *arena,
 					 struct file *file, unsigned long addr,
@@ -865,7 +870,10 @@ unsigned long vm_arena_get_unmapped_area(struct vm_arena *arena,
 	if (pgoff || len != arena->nr_pages << PAGE_SHIFT)
 		return -EINVAL;
 	if (base) {
-		if ((flags & MAP_FIXED) && addr != base)
+		if (flags & MAP_FIXED)
+			return addr == base ? base : -EBUSY;
+		/* Never replace a mapping the caller did not ask to replace. */
+		if (find_vma_intersection(current->mm, base, base + len))
 			return -EBUSY;
 		return base;
 	}

@@ -45,6 +45,18 @@ static void *va_at(struct vm_arena *a, unsigned long page)
 	return vm_arena_base(a) + page * PAGE_SIZE;
 }
 
+/* The error code of an allocation, 0 if it succeeded. */
+static long va_alloc_err(struct vm_arena *a, void *kaddr, unsigned long n,
+			 int node, unsigned int flags)
+{
+	return PTR_ERR_OR_ZERO(vm_arena_alloc_pages(a, kaddr, n, node, flags));
+}
+
+static long va_err(struct vm_arena *a, void *kaddr, unsigned long n)
+{
+	return va_alloc_err(a, kaddr, n, NUMA_NO_NODE, 0);
+}
+
 static void va_create_errors(struct kunit *test)
 {
 	struct vm_arena *a;
@@ -81,58 +93,26 @@ static void va_alloc_errors(struct kunit *test)
 	struct vm_arena *a = va_new(test, 0);
 	void *p;
 
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL, 0,
-							    NUMA_NO_NODE, 0)),
+	KUNIT_EXPECT_EQ(test, va_err(a, NULL, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, va_err(a, va_at(a, 0) + 8, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, va_alloc_err(a, NULL, 1, NUMA_NO_NODE, 1U << 9),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, va_at(a, 0) + 8,
-							    1, NUMA_NO_NODE,
-							    0)),
+	KUNIT_EXPECT_EQ(test, va_alloc_err(a, NULL, 1, MAX_NUMNODES, 0),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL, 1,
-							    NUMA_NO_NODE,
-							    1U << 9)),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL, 1,
-							    MAX_NUMNODES, 0)),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL,
-							    VA_PAGES + 1,
-							    NUMA_NO_NODE, 0)),
-			-E2BIG);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL, ULONG_MAX,
-							    NUMA_NO_NODE, 0)),
-			-E2BIG);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a,
-							    va_at(a, VA_PAGES),
-							    1, NUMA_NO_NODE,
-							    0)),
-			-ERANGE);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a,
-							    va_at(a, VA_PAGES - 1),
-							    2, NUMA_NO_NODE,
-							    0)),
-			-ERANGE);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, (void *)PAGE_SIZE,
-							    1, NUMA_NO_NODE,
-							    0)),
-			-ERANGE);
+	KUNIT_EXPECT_EQ(test, va_err(a, NULL, VA_PAGES + 1), -E2BIG);
+	KUNIT_EXPECT_EQ(test, va_err(a, NULL, ULONG_MAX), -E2BIG);
+	KUNIT_EXPECT_EQ(test, va_err(a, va_at(a, VA_PAGES), 1), -ERANGE);
+	KUNIT_EXPECT_EQ(test, va_err(a, va_at(a, VA_PAGES - 1), 2), -ERANGE);
+	KUNIT_EXPECT_EQ(test, va_err(a, (void *)PAGE_SIZE, 1), -ERANGE);
 
 	p = vm_arena_alloc_pages(a, va_at(a, 10), 4, NUMA_NO_NODE, 0);
 	KUNIT_ASSERT_PTR_EQ(test, p, va_at(a, 10));
 	/* Overlapping at either end, or inside. */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, va_at(a, 8), 3,
-							    NUMA_NO_NODE, 0)),
-			-EBUSY);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, va_at(a, 13), 2,
-							    NUMA_NO_NODE, 0)),
-			-EBUSY);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, va_at(a, 11), 1,
-							    NUMA_NO_NODE, 0)),
-			-EBUSY);
+	KUNIT_EXPECT_EQ(test, va_err(a, va_at(a, 8), 3), -EBUSY);
+	KUNIT_EXPECT_EQ(test, va_err(a, va_at(a, 13), 2), -EBUSY);
+	KUNIT_EXPECT_EQ(test, va_err(a, va_at(a, 11), 1), -EBUSY);
 	/* No run of 61 free pages is left. */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL, 61,
-							    NUMA_NO_NODE, 0)),
-			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, va_err(a, NULL, 61), -ENOMEM);
 	/* Failed calls left nothing behind; the neighbours are still free. */
 	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 4UL);
 	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, va_at(a, 9), 1,
@@ -196,9 +176,7 @@ static void va_best_fit(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, NULL, 1,
 						       NUMA_NO_NODE, 0),
 			    va_at(a, 4));
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, NULL, 1,
-							    NUMA_NO_NODE, 0)),
-			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, va_err(a, NULL, 1), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), (unsigned long)VA_PAGES);
 	vm_arena_put(a);
 }
@@ -247,9 +225,7 @@ static void va_reserve(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vm_arena_reserve(a, va_at(a, 0), 60), 0);
 	KUNIT_EXPECT_EQ(test, vm_arena_reserve(a, va_at(a, 59), 2), -EBUSY);
 	KUNIT_EXPECT_EQ(test, vm_arena_reserve(a, va_at(a, 63), 2), -ERANGE);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages(a, va_at(a, 30), 1,
-							    NUMA_NO_NODE, 0)),
-			-EBUSY);
+	KUNIT_EXPECT_EQ(test, va_err(a, va_at(a, 30), 1), -EBUSY);
 	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 30), 1), -ENOENT);
 	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, NULL, 4,
 						       NUMA_NO_NODE, 0),
@@ -328,11 +304,9 @@ static void va_atomic_irqs_off(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 4UL);
 
 	/* Only arenas created for it accept the atomic API. */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_alloc_pages_atomic(s, NULL, 1,
-								   NUMA_NO_NODE)),
-			-EINVAL);
-	KUNIT_EXPECT_FALSE(test, IS_ERR(vm_arena_alloc_pages(s, NULL, 1,
-							     NUMA_NO_NODE, 0)));
+	p = vm_arena_alloc_pages_atomic(s, NULL, 1, NUMA_NO_NODE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(p), -EINVAL);
+	KUNIT_EXPECT_EQ(test, va_err(s, NULL, 1), 0L);
 	KUNIT_EXPECT_EQ(test, vm_arena_free_pages_atomic(s, va_at(s, 0), 1),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(s), 1UL);
@@ -608,6 +582,7 @@ static struct kunit_suite vm_arena_suite = {
 	.name = "vm_arena",
 	.test_cases = vm_arena_cases,
 };
+
 kunit_test_suite(vm_arena_suite);
 
 MODULE_LICENSE("GPL");

@@ -9,6 +9,7 @@
 #ifndef _LINUX_VM_ARENA_H
 #define _LINUX_VM_ARENA_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <uapi/linux/vm_arena.h>
 
@@ -24,8 +25,8 @@ struct vm_arena;
  * arena with %VM_ARENA_F_ATOMIC also pre-builds its page tables (about
  * 2 MiB per GiB), so it is limited to 4 GiB.
  */
-#define VM_ARENA_MAX_SIZE		(1ULL << 36)
-#define VM_ARENA_ATOMIC_MAX_SIZE	(1ULL << 32)
+#define VM_ARENA_MAX_SIZE		BIT_ULL(36)
+#define VM_ARENA_ATOMIC_MAX_SIZE	BIT_ULL(32)
 
 #ifdef CONFIG_VM_ARENA
 

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Arena sample driver: /dev/arena gives each open file its own arena.
+ *
+ * User space sets the size and flags with ARENA_IOC_SETUP, maps the arena
+ * with mmap(MAP_SHARED), and asks the driver to allocate, free or reserve
+ * pages.  ARENA_IOC_BUILD_LIST makes the kernel build a linked list whose
+ * next pointers are user addresses, so that user space walks it with
+ * plain dereferences; ARENA_IOC_SUM_LIST walks a list user space built.
+ * The user ABI is include/uapi/linux/vm_arena.h; samples/rust/ has the
+ * same driver in Rust.
+ *
+ * Copyright (C) 2026 The sparse-mm authors
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vm_arena.h>
+
+/* Longest list BUILD_LIST makes and SUM_LIST follows. */
+#define ARENA_SAMPLE_MAX_NODES	BIT(20)
+
+struct arena_file {
+	struct mutex lock;		/* serialises SETUP */
+	struct vm_arena *arena;		/* set once, then stable */
+};
+
+static struct vm_arena *arena_of(struct file *file)
+{
+	struct arena_file *af = file->private_data;
+
+	/* Pairs with smp_store_release() in arena_setup(). */
+	return smp_load_acquire(&af->arena);
+}
+
+static int arena_open(struct inode *inode, struct file *file)
+{
+	struct arena_file *af = kzalloc(sizeof(*af), GFP_KERNEL);
+
+	if (!af)
+		return -ENOMEM;
+	mutex_init(&af->lock);
+	file->private_data = af;
+	return 0;
+}
+
+static int arena_release(struct inode *inode, struct file *file)
+{
+	struct arena_file *af = file->private_data;
+
+	/* User mappings hold their own references. */
+	vm_arena_put(af->arena);
+	kfree(af);
+	return 0;
+}
+
+static long arena_setup(struct file *file, void __user *argp)
+{
+	struct arena_file *af = file->private_data;
+	struct arena_setup s;
+	struct vm_arena *arena;
+	long ret = 0;
+
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	if (s.__reserved)
+		return -EINVAL;
+	mutex_lock(&af->lock);
+	if (af->arena) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (s.user_addr != (unsigned long)s.user_addr) {
+		ret = -EINVAL;
+		goto out;
+	}
+	arena = vm_arena_create(s.size, s.flags, s.user_addr);
+	if (IS_ERR(arena)) {
+		ret = PTR_ERR(arena);
+		goto out;
+	}
+	/* Publish a fully created arena to lockless arena_of() readers. */
+	smp_store_release(&af->arena, arena);
+out:
+	mutex_unlock(&af->lock);
+	return ret;
+}
+
+/*
+ * Kernel address for a byte offset: -EINVAL if misaligned, -ERANGE if
+ * outside the arena.
+ */
+static long arena_offset(struct vm_arena *arena, u64 offset, void **kaddr)
+{
+	if (offset & ~PAGE_MASK)
+		return -EINVAL;
+	if (offset >= vm_arena_size(arena))
+		return -ERANGE;
+	*kaddr = vm_arena_base(arena) + offset;
+	return 0;
+}
+
+static long arena_ioc_alloc(struct vm_arena *arena, void __user *argp)
+{
+	struct arena_alloc a;
+	void *kaddr = NULL;
+	long ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.offset != ARENA_ANY) {
+		ret = arena_offset(arena, a.offset, &kaddr);
+		if (ret)
+			return ret;
+	}
+	if (a.count != (unsigned long)a.count)
+		return -E2BIG;
+	kaddr = vm_arena_alloc_pages(arena, kaddr, a.count, a.node, a.flags);
+	if (IS_ERR(kaddr))
+		return PTR_ERR(kaddr);
+	a.offset = kaddr - vm_arena_base(arena);
+	if (copy_to_user(argp, &a, sizeof(a))) {
+		vm_arena_free_pages(arena, kaddr, a.count);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long arena_ioc_range(struct vm_arena *arena, void __user *argp,
+			    bool reserve)
+{
+	struct arena_range r;
+	void *kaddr;
+	long ret;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	ret = arena_offset(arena, r.offset, &kaddr);
+	if (ret)
+		return ret;
+	if (r.count != (unsigned long)r.count)
+		return -E2BIG;
+	if (reserve)
+		return vm_arena_reserve(arena, kaddr, r.count);
+	return vm_arena_free_pages(arena, kaddr, r.count);
+}
+
+/* The headline: a list built by the kernel, walked by user space. */
+static long arena_ioc_build_list(struct vm_arena *arena, void __user *argp)
+{
+	struct arena_list_node *nodes;
+	struct arena_build_list b;
+	unsigned long pages, i;
+
+	if (copy_from_user(&b, argp, sizeof(b)))
+		return -EFAULT;
+	if (!b.count)
+		return -EINVAL;
+	if (b.count > ARENA_SAMPLE_MAX_NODES)
+		return -E2BIG;
+	if (!vm_arena_user_base(arena))
+		return -ENXIO;
+	pages = DIV_ROUND_UP(b.count * sizeof(*nodes), PAGE_SIZE);
+	nodes = vm_arena_alloc_pages(arena, NULL, pages, NUMA_NO_NODE,
+				     VM_ARENA_ALLOC_POPULATE);
+	if (IS_ERR(nodes))
+		return PTR_ERR(nodes);
+	for (i = 0; i < b.count; i++) {
+		nodes[i].value = i * 3 + 1;
+		nodes[i].next = i + 1 < b.count ?
+			vm_arena_user_addr(arena, &nodes[i + 1]) : 0;
+	}
+	b.head = vm_arena_user_addr(arena, nodes);
+	b.pages = pages;
+	if (copy_to_user(argp, &b, sizeof(b))) {
+		vm_arena_free_pages(arena, nodes, pages);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * Follow a list user space built.  User space may free or rewrite the
+ * nodes while we walk, so every read goes through get_kernel_nofault():
+ * a node on a page that is not allocated gives -EFAULT, not an oops.
+ */
+static long arena_ioc_sum_list(struct vm_arena *arena, void __user *argp)
+{
+	struct arena_sum_list s;
+	u64 uaddr;
+
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	uaddr = s.head;
+	s.count = 0;
+	s.sum = 0;
+	while (uaddr) {
+		struct arena_list_node *node, copy;
+
+		if (s.count == ARENA_SAMPLE_MAX_NODES)
+			return -ELOOP;
+		if (uaddr % sizeof(u64) ||
+		    (uaddr & ~PAGE_MASK) > PAGE_SIZE - sizeof(*node))
+			return -EINVAL;
+		node = vm_arena_kern_addr(arena, uaddr);
+		if (!node || get_kernel_nofault(copy, node))
+			return -EFAULT;
+		s.sum += copy.value;
+		s.count++;
+		uaddr = copy.next;
+	}
+	if (copy_to_user(argp, &s, sizeof(s)))
+		return -EFAULT;
+	return 0;
+}
+
+static long arena_ioc_info(struct vm_arena *arena, void __user *argp)
+{
+	struct arena_info info = {
+		.size = vm_arena_size(arena),
+		.flags = vm_arena_flags(arena),
+		.user_addr = vm_arena_user_base(arena),
+		.pages_in_use = vm_arena_pages_in_use(arena),
+		.user_faults = vm_arena_user_faults(arena),
+	};
+
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long arena_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+	struct vm_arena *arena;
+
+	switch (cmd) {
+	case ARENA_IOC_SETUP:
+		return arena_setup(file, argp);
+	case ARENA_IOC_ALLOC:
+	case ARENA_IOC_FREE:
+	case ARENA_IOC_RESERVE:
+	case ARENA_IOC_BUILD_LIST:
+	case ARENA_IOC_SUM_LIST:
+	case ARENA_IOC_INFO:
+		break;
+	default:
+		return -ENOTTY;
+	}
+	arena = arena_of(file);
+	if (!arena)
+		return -ENXIO;
+	switch (cmd) {
+	case ARENA_IOC_ALLOC:
+		return arena_ioc_alloc(arena, argp);
+	case ARENA_IOC_FREE:
+		return arena_ioc_range(arena, argp, false);
+	case ARENA_IOC_RESERVE:
+		return arena_ioc_range(arena, argp, true);
+	case ARENA_IOC_BUILD_LIST:
+		return arena_ioc_build_list(arena, argp);
+	case ARENA_IOC_SUM_LIST:
+		return arena_ioc_sum_list(arena, argp);
+	default:
+		return arena_ioc_info(arena, argp);
+	}
+}
+
+static int arena_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vm_arena *arena = arena_of(file);
+
+	return arena ? vm_arena_mmap(arena, vma) : -EINVAL;
+}
+
+static unsigned long arena_get_unmapped_area(struct file *file,
+					     unsigned long addr,
+					     unsigned long len,
+					     unsigned long pgoff,
+					     unsigned long flags)
+{
+	struct vm_arena *arena = arena_of(file);
+
+	if (!arena)
+		return -EINVAL;
+	return vm_arena_get_unmapped_area(arena, file, addr, len, pgoff, flags);
+}
+
+static void arena_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct vm_arena *arena = arena_of(file);
+
+	if (arena)
+		vm_arena_show_fdinfo(arena, m);
+}
+
+static const struct file_operations arena_fops = {
+	.owner = THIS_MODULE,
+	.open = arena_open,
+	.release = arena_release,
+	.unlocked_ioctl = arena_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = arena_mmap,
+	.get_unmapped_area = arena_get_unmapped_area,
+	.show_fdinfo = arena_show_fdinfo,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice arena_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "arena",
+	.fops = &arena_fops,
+	.mode = 0600,
+};
+
+module_misc_device(arena_misc);
+
+MODULE_DESCRIPTION("Arena sample: memory shared between a driver and user space");
+MODULE_AUTHOR("The sparse-mm authors");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * User-space tests of arenas through a sample driver.
+ *
+ * ARENA_DEV names the device (default /dev/arena, the C sample; the Rust
+ * sample is /dev/rust_arena) and ARENA_KO the module to load if the
+ * device is missing (default /lib/modules/arena_sample.ko).  The same
+ * binary runs unchanged against both drivers.
+ *
+ * Copyright (C) 2026 The sparse-mm authors
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/vm_arena.h>
+
+#include "kselftest_harness.h"
+
+#define PG		4096UL
+#define NPAGES		64UL
+#define SIZE		(NPAGES * PG)
+#define MAX_SIZE	(1ULL << 36)	/* VM_ARENA_MAX_SIZE */
+
+static const char *dev_path(void)
+{
+	const char *p = getenv("ARENA_DEV");
+
+	return p ? p : "/dev/arena";
+}
+
+/* Open the device, loading the driver first if it is not there yet. */
+static int open_dev(void)
+{
+	const char *ko = getenv("ARENA_KO");
+	int fd, i;
+
+	fd = open(dev_path(), O_RDWR | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	fd = open(ko ? ko : "/lib/modules/arena_sample.ko", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	for (i = 0; i < 100; i++) {	/* devtmpfs creates the node */
+		fd = open(dev_path(), O_RDWR | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT)
+			return fd;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static int setup(int fd, uint64_t size, uint32_t flags)
+{
+	struct arena_setup s = { .size = size, .flags = flags };
+
+	return ioctl(fd, ARENA_IOC_SETUP, &s);
+}
+
+static struct arena_info info(int fd)
+{
+	struct arena_info i;
+
+	memset(&i, 0xff, sizeof(i));
+	if (ioctl(fd, ARENA_IOC_INFO, &i))
+		memset(&i, 0xff, sizeof(i));
+	return i;
+}
+
+static int alloc_at(int fd, uint64_t off, uint64_t count, uint32_t flags,
+		    uint64_t *where)
+{
+	struct arena_alloc a = { .offset = off, .count = count, .node = -1,
+				 .flags = flags };
+	int ret = ioctl(fd, ARENA_IOC_ALLOC, &a);
+
+	if (!ret && where)
+		*where = a.offset;
+	return ret;
+}
+
+static int range_op(int fd, unsigned long cmd, uint64_t off, uint64_t count)
+{
+	struct arena_range r = { .offset = off, .count = count };
+
+	return ioctl(fd, cmd, &r);
+}
+
+#define ERRNO_OF(call)	((call) ? errno : 0)
+
+/* ---- catching SIGSEGV ---- */
+
+static sigjmp_buf segv_jmp;
+static volatile void *segv_addr;
+
+static void segv_handler(int sig, siginfo_t *si, void *uc)
+{
+	segv_addr = si->si_addr;
+	siglongjmp(segv_jmp, 1);
+}
+
+/* Read one byte; true if it raised SIGSEGV (at exactly @p). */
+static bool read_faults(volatile char *p)
+{
+	struct sigaction sa = { .sa_sigaction = segv_handler,
+				.sa_flags = SA_SIGINFO | SA_NODEFER };
+	struct sigaction old;
+	bool faulted = false;
+
+	sigaction(SIGSEGV, &sa, &old);
+	segv_addr = NULL;
+	if (sigsetjmp(segv_jmp, 1) == 0)
+		(void)*p;
+	else
+		faulted = segv_addr == (void *)p;
+	sigaction(SIGSEGV, &old, NULL);
+	return faulted;
+}
+
+static int count_vmallocinfo(const char *what)
+{
+	char line[512];
+	FILE *f = fopen("/proc/vmallocinfo", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, what))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* ---- a mapped arena per test ---- */
+
+FIXTURE(arena) {
+	int fd;
+	char *base;
+};
+
+FIXTURE_VARIANT(arena) {
+	uint32_t flags;
+};
+
+FIXTURE_VARIANT_ADD(arena, lazy) { .flags = 0 };
+FIXTURE_VARIANT_ADD(arena, segv) { .flags = VM_ARENA_F_SEGV_ON_FAULT };
+FIXTURE_VARIANT_ADD(arena, atomic) { .flags = VM_ARENA_F_ATOMIC };
+
+FIXTURE_SETUP(arena)
+{
+	self->fd = open_dev();
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", dev_path(), strerror(errno));
+	ASSERT_EQ(0, setup(self->fd, SIZE, variant->flags));
+	self->base = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			  self->fd, 0);
+	ASSERT_NE(MAP_FAILED, self->base);
+	ASSERT_EQ((uintptr_t)self->base, info(self->fd).user_addr);
+}
+
+FIXTURE_TEARDOWN(arena)
+{
+	munmap(self->base, SIZE);
+	close(self->fd);
+}
+
+TEST(setup_errors)
+{
+	struct arena_setup s = { .size = SIZE, .__reserved = 1 };
+	struct arena_info i;
+	int fd = open_dev();
+
+	ASSERT_LE(0, fd);
+	/* Nothing works before SETUP. */
+	EXPECT_EQ(ENXIO, ERRNO_OF(ioctl(fd, ARENA_IOC_INFO, &i)));
+	EXPECT_EQ(ENXIO, ERRNO_OF(alloc_at(fd, ARENA_ANY, 1, 0, NULL)));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+
+	EXPECT_EQ(EINVAL, ERRNO_OF(setup(fd, 0, 0)));
+	EXPECT_EQ(EINVAL, ERRNO_OF(setup(fd, PG + 1, 0)));
+	EXPECT_EQ(EINVAL, ERRNO_OF(setup(fd, SIZE, 1U << 9)));
+	EXPECT_EQ(E2BIG, ERRNO_OF(setup(fd, MAX_SIZE + PG, 0)));
+	EXPECT_EQ(E2BIG, ERRNO_OF(setup(fd, (1ULL << 32) + PG,
+					VM_ARENA_F_ATOMIC)));
+	EXPECT_EQ(EINVAL, ERRNO_OF(ioctl(fd, ARENA_IOC_SETUP, &s)));
+	EXPECT_EQ(EFAULT, ERRNO_OF(ioctl(fd, ARENA_IOC_SETUP, (void *)8)));
+	/* Failed setups left no arena behind; the first good one sticks. */
+	EXPECT_EQ(0, setup(fd, SIZE, 0));
+	EXPECT_EQ(EBUSY, ERRNO_OF(setup(fd, SIZE, 0)));
+	i = info(fd);
+	EXPECT_EQ(SIZE, i.size);
+	EXPECT_EQ(0, i.pages_in_use);
+	EXPECT_EQ(0, i.user_addr);
+	close(fd);
+}
+
+TEST(bad_ioctls)
+{
+	int fd = open_dev();
+	char buf[64] = { 0 };
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setup(fd, SIZE, 0));
+	EXPECT_EQ(ENOTTY, ERRNO_OF(ioctl(fd, _IO(ARENA_IOC_MAGIC, 0x7f))));
+	EXPECT_EQ(ENOTTY, ERRNO_OF(ioctl(fd, _IO('x', 1))));
+	/* A wrong argument size is another command number. */
+	EXPECT_EQ(ENOTTY, ERRNO_OF(ioctl(fd, _IOWR(ARENA_IOC_MAGIC, 1,
+						   char[8]), buf)));
+	EXPECT_EQ(ENOTTY, ERRNO_OF(ioctl(fd, _IOR(ARENA_IOC_MAGIC, 5,
+						  char[16]), buf)));
+	/* A wrong direction too. */
+	EXPECT_EQ(ENOTTY, ERRNO_OF(ioctl(fd, _IOR(ARENA_IOC_MAGIC, 2,
+						  struct arena_range), buf)));
+	EXPECT_EQ(EFAULT, ERRNO_OF(ioctl(fd, ARENA_IOC_ALLOC, NULL)));
+	EXPECT_EQ(EFAULT, ERRNO_OF(ioctl(fd, ARENA_IOC_INFO, (void *)16)));
+	EXPECT_EQ(EFAULT, ERRNO_OF(ioctl(fd, ARENA_IOC_FREE, (void *)-4096L)));
+	EXPECT_EQ(0, info(fd).pages_in_use);
+	close(fd);
+}
+
+TEST(mmap_rules)
+{
+	int fd = open_dev();
+	char *p, *q;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setup(fd, SIZE, 0));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, SIZE - PG, PROT_READ, MAP_SHARED,
+				   fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, PG));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, SIZE, PROT_READ | PROT_EXEC,
+				   MAP_SHARED, fd, 0));
+	EXPECT_EQ(EPERM, errno);
+
+	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	/* Splitting is refused: partial munmap and mprotect. */
+	EXPECT_EQ(EINVAL, ERRNO_OF(munmap(p + PG, PG)));
+	EXPECT_EQ(EINVAL, ERRNO_OF(mprotect(p, PG, PROT_READ)));
+	EXPECT_EQ(EACCES, ERRNO_OF(mprotect(p, SIZE, PROT_READ | PROT_EXEC)));
+	EXPECT_EQ(0, mprotect(p, SIZE, PROT_READ));
+	EXPECT_EQ(0, mprotect(p, SIZE, PROT_READ | PROT_WRITE));
+	/* Growing and moving are refused. */
+	EXPECT_EQ(MAP_FAILED, mremap(p, SIZE, 2 * SIZE, MREMAP_MAYMOVE));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(MAP_FAILED, mremap(p, SIZE, SIZE, MREMAP_MAYMOVE |
+				     MREMAP_FIXED, (char *)0x300000000UL));
+	EXPECT_EQ(EBUSY, errno);
+	/* Still mapped, still working. */
+	p[5] = 1;
+	EXPECT_EQ(1, p[5]);
+	/* A second mapping must use the arena's address... */
+	q = mmap((char *)0x310000000UL, SIZE, PROT_READ, MAP_SHARED | MAP_FIXED,
+		 fd, 0);
+	EXPECT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(EBUSY, errno);
+	/* ...and never silently replaces one that is there. */
+	q = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	EXPECT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(1, p[5]);
+	EXPECT_EQ(0, munmap(p, SIZE));
+	/* Once it is gone, a new mapping lands at the same address. */
+	q = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	EXPECT_EQ(p, q);
+	EXPECT_EQ(1, q[5]);
+	munmap(q, SIZE);
+	close(fd);
+}
+
+TEST_F(arena, fault_in_zeroed_and_counted)
+{
+	struct arena_info i;
+	int k;
+
+	if (variant->flags & VM_ARENA_F_SEGV_ON_FAULT) {
+		EXPECT_TRUE(read_faults(self->base + 3 * PG + 5));
+		EXPECT_TRUE(read_faults(self->base + SIZE - 1));
+		EXPECT_EQ(0, info(self->fd).pages_in_use);
+		return;
+	}
+	for (k = 0; k < 8; k++) {
+		EXPECT_EQ(0, self->base[k * PG + 100]);
+		self->base[k * PG + 100] = k + 1;
+	}
+	i = info(self->fd);
+	EXPECT_EQ(8, i.pages_in_use);
+	EXPECT_EQ(8, i.user_faults);
+	for (k = 0; k < 8; k++)
+		EXPECT_EQ(k + 1, self->base[k * PG + 100]);
+	/* The pages are allocated now: freeing them works. */
+	EXPECT_EQ(0, range_op(self->fd, ARENA_IOC_FREE, 0, 8));
+	EXPECT_EQ(0, info(self->fd).pages_in_use);
+	EXPECT_EQ(0, self->base[100]);
+}
+
+TEST_F(arena, alloc_rules)
+{
+	uint64_t where;
+
+	EXPECT_EQ(0, alloc_at(self->fd, 4 * PG, 4, 0, &where));
+	EXPECT_EQ(4 * PG, where);
+	EXPECT_EQ(EBUSY, ERRNO_OF(alloc_at(self->fd, 2 * PG, 3, 0, NULL)));
+	EXPECT_EQ(EBUSY, ERRNO_OF(alloc_at(self->fd, 7 * PG, 1, 0, NULL)));
+	EXPECT_EQ(EINVAL, ERRNO_OF(alloc_at(self->fd, 9 * PG, 0, 0, NULL)));
+	EXPECT_EQ(EINVAL, ERRNO_OF(alloc_at(self->fd, 9 * PG + 8, 1, 0, NULL)));
+	EXPECT_EQ(EINVAL, ERRNO_OF(alloc_at(self->fd, ARENA_ANY, 1, 1U << 7,
+					    NULL)));
+	EXPECT_EQ(ERANGE, ERRNO_OF(alloc_at(self->fd, SIZE, 1, 0, NULL)));
+	EXPECT_EQ(ERANGE, ERRNO_OF(alloc_at(self->fd, SIZE - PG, 2, 0, NULL)));
+	EXPECT_EQ(ERANGE, ERRNO_OF(alloc_at(self->fd, 1ULL << 62, 1, 0, NULL)));
+	EXPECT_EQ(E2BIG, ERRNO_OF(alloc_at(self->fd, ARENA_ANY, NPAGES + 1, 0,
+					   NULL)));
+	EXPECT_EQ(E2BIG, ERRNO_OF(alloc_at(self->fd, ARENA_ANY, ~0ULL, 0,
+					   NULL)));
+	EXPECT_EQ(ENOMEM, ERRNO_OF(alloc_at(self->fd, ARENA_ANY, NPAGES - 4, 0,
+					    NULL)));
+	{
+		struct arena_alloc a = { .offset = ARENA_ANY, .count = 1,
+					 .node = 4096 };
+
+		EXPECT_EQ(EINVAL, ERRNO_OF(ioctl(self->fd, ARENA_IOC_ALLOC, &a)));
+	}
+	EXPECT_EQ(4, info(self->fd).pages_in_use);
+	/* Best fit: the hole of 4 before the allocation, not the big one. */
+	EXPECT_EQ(0, alloc_at(self->fd, ARENA_ANY, 4, 0, &where));
+	EXPECT_EQ(0, where);
+	EXPECT_EQ(0, alloc_at(self->fd, ARENA_ANY, NPAGES - 8, 0, &where));
+	EXPECT_EQ(8 * PG, where);
+	EXPECT_EQ(NPAGES, info(self->fd).pages_in_use);
+	/* Kernel-allocated pages are visible without faults (in place). */
+	EXPECT_EQ(0, self->base[SIZE - 1]);
+	EXPECT_EQ(0, info(self->fd).user_faults);
+}
+
+TEST_F(arena, free_rules)
+{
+	EXPECT_EQ(0, alloc_at(self->fd, 8 * PG, 4, 0, NULL));
+	self->base[8 * PG] = 9;
+	EXPECT_EQ(ENOENT, ERRNO_OF(range_op(self->fd, ARENA_IOC_FREE, 0, 1)));
+	EXPECT_EQ(ENOENT, ERRNO_OF(range_op(self->fd, ARENA_IOC_FREE, 7 * PG,
+					    2)));
+	EXPECT_EQ(ENOENT, ERRNO_OF(range_op(self->fd, ARENA_IOC_FREE, 11 * PG,
+					    2)));
+	EXPECT_EQ(EINVAL, ERRNO_OF(range_op(self->fd, ARENA_IOC_FREE,
+					    8 * PG + 1, 1)));
+	EXPECT_EQ(EINVAL, ERRNO_OF(range_op(self->fd, ARENA_IOC_FREE, 8 * PG,
+					    0)));
+	EXPECT_EQ(ERANGE, ERRNO_OF(range_op(self->fd, ARENA_IOC_FREE, SIZE, 1)));
+	EXPECT_EQ(4, info(self->fd).pages_in_use);
+	EXPECT_EQ(9, self->base[8 * PG]);
+	EXPECT_EQ(0, range_op(self->fd, ARENA_IOC_FREE, 8 * PG, 4));
+	EXPECT_EQ(ENOENT, ERRNO_OF(range_op(self->fd, ARENA_IOC_FREE, 8 * PG,
+					    4)));
+	EXPECT_EQ(0, info(self->fd).pages_in_use);
+}
+
+TEST_F(arena, free_zaps_user_mapping)
+{
+	volatile char *p = self->base + 20 * PG;
+
+	ASSERT_EQ(0, alloc_at(self->fd, 20 * PG, 2, VM_ARENA_ALLOC_POPULATE,
+			      NULL));
+	p[0] = 'x';
+	p[PG] = 'y';
+	ASSERT_EQ(0, range_op(self->fd, ARENA_IOC_FREE, 20 * PG, 2));
+	if (variant->flags & VM_ARENA_F_SEGV_ON_FAULT) {
+		EXPECT_TRUE(read_faults(p));
+		EXPECT_TRUE(read_faults(p + PG));
+	} else {
+		/* A fresh zeroed page, not the freed one. */
+		EXPECT_EQ(0, p[0]);
+		EXPECT_EQ(0, p[PG]);
+		EXPECT_EQ(2, info(self->fd).pages_in_use);
+	}
+}
+
+TEST_F(arena, reserve_rules)
+{
+	EXPECT_EQ(0, range_op(self->fd, ARENA_IOC_RESERVE, 10 * PG, 2));
+	EXPECT_EQ(EBUSY, ERRNO_OF(range_op(self->fd, ARENA_IOC_RESERVE,
+					   11 * PG, 1)));
+	EXPECT_EQ(EBUSY, ERRNO_OF(alloc_at(self->fd, 11 * PG, 1, 0, NULL)));
+	EXPECT_EQ(ENOENT, ERRNO_OF(range_op(self->fd, ARENA_IOC_FREE, 10 * PG,
+					    1)));
+	EXPECT_EQ(ERANGE, ERRNO_OF(range_op(self->fd, ARENA_IOC_RESERVE,
+					    SIZE - PG, 2)));
+	/* A reserved page is never handed out, not even to a fault. */
+	EXPECT_TRUE(read_faults(self->base + 10 * PG));
+	EXPECT_EQ(0, info(self->fd).pages_in_use);
+}
+
+TEST_F(arena, kernel_built_list)
+{
+	struct arena_build_list b = { .count = 5000 };
+	struct arena_list_node *n;
+	uint64_t count = 0, sum = 0, faults;
+
+	faults = info(self->fd).user_faults;
+	ASSERT_EQ(0, ioctl(self->fd, ARENA_IOC_BUILD_LIST, &b));
+	EXPECT_EQ((5000 * sizeof(*n) + PG - 1) / PG, b.pages);
+	/* Plain pointer chasing through what the kernel wrote. */
+	for (n = (void *)(uintptr_t)b.head; n;
+	     n = (void *)(uintptr_t)n->next) {
+		ASSERT_GE((char *)n, self->base);
+		ASSERT_LT((char *)n, self->base + SIZE);
+		EXPECT_EQ(count * 3 + 1, n->value);
+		sum += n->value;
+		count++;
+	}
+	EXPECT_EQ(5000, count);
+	EXPECT_EQ(5000ULL * 4999 / 2 * 3 + 5000, sum);
+	/* Populated: walking it took no fault. */
+	EXPECT_EQ(faults, info(self->fd).user_faults);
+	EXPECT_EQ(b.pages, info(self->fd).pages_in_use);
+
+	b.count = 0;
+	EXPECT_EQ(EINVAL, ERRNO_OF(ioctl(self->fd, ARENA_IOC_BUILD_LIST, &b)));
+	b.count = 1ULL << 40;
+	EXPECT_EQ(E2BIG, ERRNO_OF(ioctl(self->fd, ARENA_IOC_BUILD_LIST, &b)));
+	b.count = NPAGES * PG / sizeof(*n);	/* more than is left */
+	EXPECT_EQ(ENOMEM, ERRNO_OF(ioctl(self->fd, ARENA_IOC_BUILD_LIST, &b)));
+}
+
+TEST_F(arena, user_built_list)
+{
+	struct arena_list_node *nodes = (void *)self->base;
+	struct arena_sum_list s = { 0 };
+	int i;
+
+	ASSERT_EQ(0, alloc_at(self->fd, 0, 2, 0, NULL));
+	for (i = 0; i < 300; i++) {
+		nodes[i].value = i;
+		nodes[i].next = i < 299 ? (uintptr_t)&nodes[i + 1] : 0;
+	}
+	s.head = (uintptr_t)nodes;
+	ASSERT_EQ(0, ioctl(self->fd, ARENA_IOC_SUM_LIST, &s));
+	EXPECT_EQ(300, s.count);
+	EXPECT_EQ(299 * 300 / 2, s.sum);
+
+	/* A pointer out of the arena, misaligned, or to a free page. */
+	nodes[10].next = (uintptr_t)&s;
+	EXPECT_EQ(EFAULT, ERRNO_OF(ioctl(self->fd, ARENA_IOC_SUM_LIST, &s)));
+	nodes[10].next = (uintptr_t)&nodes[11] + 4;
+	EXPECT_EQ(EINVAL, ERRNO_OF(ioctl(self->fd, ARENA_IOC_SUM_LIST, &s)));
+	nodes[10].next = (uintptr_t)(self->base + 30 * PG);
+	EXPECT_EQ(EFAULT, ERRNO_OF(ioctl(self->fd, ARENA_IOC_SUM_LIST, &s)));
+	/* A cycle ends, with -ELOOP. */
+	nodes[10].next = (uintptr_t)&nodes[0];
+	EXPECT_EQ(ELOOP, ERRNO_OF(ioctl(self->fd, ARENA_IOC_SUM_LIST, &s)));
+	s.head = 0;
+	EXPECT_EQ(0, ioctl(self->fd, ARENA_IOC_SUM_LIST, &s));
+	EXPECT_EQ(0, s.count);
+}
+
+/* A second process maps the same arena through the shared fd. */
+TEST_F(arena, two_processes_share_pages)
+{
+	int to_child[2], to_parent[2];
+	pid_t pid;
+	char c;
+	int status;
+
+	ASSERT_EQ(0, alloc_at(self->fd, 5 * PG, 1, 0, NULL));
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char *q;
+
+		/* The mapping is not inherited... */
+		if (!read_faults(self->base + 5 * PG))
+			_exit(1);
+		/* ...but the file is: map it again, at the same address. */
+		q = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->fd, 0);
+		if (q != self->base)
+			_exit(2);
+		if (read(to_child[0], &c, 1) != 1 || q[5 * PG] != 'p')
+			_exit(3);
+		q[5 * PG + 1] = 'c';
+		if (write(to_parent[1], "x", 1) != 1)
+			_exit(4);
+		_exit(0);
+	}
+	self->base[5 * PG] = 'p';
+	ASSERT_EQ(1, write(to_child[1], "x", 1));
+	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+	EXPECT_EQ('c', self->base[5 * PG + 1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* A free zaps every process's mapping: the child's is gone, ours too. */
+	EXPECT_EQ(0, range_op(self->fd, ARENA_IOC_FREE, 5 * PG, 1));
+	if (variant->flags & VM_ARENA_F_SEGV_ON_FAULT) {
+		EXPECT_TRUE(read_faults(self->base + 5 * PG));
+	} else {
+		EXPECT_EQ(0, self->base[5 * PG]);
+	}
+}
+
+struct racer {
+	char *base;
+	int fd;
+	int slot;
+	volatile int *stop;
+	long errors;
+};
+
+static void *racer_fn(void *arg)
+{
+	struct racer *r = arg;
+	unsigned long k = 0;
+
+	while (!*r->stop) {
+		volatile char *p = r->base + (k++ % NPAGES) * PG + r->slot;
+		char v;
+
+		*p = 'a' + r->slot;
+		v = *p;
+		/* Zapped in between: a fresh zero page is fine, junk is not. */
+		if (v != 'a' + r->slot && v != 0)
+			r->errors++;
+	}
+	return NULL;
+}
+
+/* Threads fault pages while the driver allocates and frees under them. */
+TEST(threads_fault_while_kernel_frees)
+{
+	int fd = open_dev();
+	volatile int stop = 0;
+	struct racer r[3];
+	pthread_t th[3];
+	char *base;
+	int i, k;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setup(fd, SIZE, 0));
+	base = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, base);
+	for (i = 0; i < 3; i++) {
+		r[i] = (struct racer){ .base = base, .fd = fd, .slot = i,
+				       .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, racer_fn, &r[i]));
+	}
+	for (k = 0; k < 300; k++) {
+		uint64_t off = (k * 7 % NPAGES) * PG;
+
+		/* Pages a thread faulted in are busy: just free them. */
+		if (alloc_at(fd, off, 1, k & 1 ? VM_ARENA_ALLOC_POPULATE : 0,
+			     NULL))
+			EXPECT_EQ(EBUSY, errno);
+		/* ENOENT: a thread's fault was still allocating it. */
+		if (range_op(fd, ARENA_IOC_FREE, off, 1))
+			EXPECT_EQ(ENOENT, errno);
+	}
+	stop = 1;
+	for (i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, r[i].errors);
+	}
+	EXPECT_LE(info(fd).pages_in_use, NPAGES);
+	munmap(base, SIZE);
+	close(fd);
+}
+
+/* Closing the last reference frees every page and the kernel range. */
+TEST(close_frees_everything)
+{
+	int before = count_vmallocinfo("vm_arena_create");
+	int fd = open_dev();
+	char *p;
+	int k;
+
+	ASSERT_LE(0, before);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setup(fd, SIZE, 0));
+	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (k = 0; k < 16; k++)
+		p[k * PG] = 1;
+	EXPECT_EQ(16, info(fd).pages_in_use);
+	EXPECT_EQ(before + 1, count_vmallocinfo("vm_arena_create"));
+	/* The mapping keeps the arena alive after close... */
+	close(fd);
+	EXPECT_EQ(1, p[15 * PG]);
+	EXPECT_EQ(before + 1, count_vmallocinfo("vm_arena_create"));
+	/* ...and takes it away with it. */
+	EXPECT_EQ(0, munmap(p, SIZE));
+	EXPECT_EQ(before, count_vmallocinfo("vm_arena_create"));
+}
+
+TEST(largest_arena_first_and_last_page)
+{
+	int fd = open_dev();
+	char *p;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setup(fd, MAX_SIZE, 0));
+	p = mmap(NULL, MAX_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 'f';
+	p[MAX_SIZE - 1] = 'l';
+	EXPECT_EQ('f', p[0]);
+	EXPECT_EQ('l', p[MAX_SIZE - 1]);
+	EXPECT_EQ(2, info(fd).pages_in_use);
+	EXPECT_EQ(0, alloc_at(fd, MAX_SIZE - 2 * PG, 1, 0, NULL));
+	EXPECT_EQ(ERANGE, ERRNO_OF(alloc_at(fd, MAX_SIZE, 1, 0, NULL)));
+	EXPECT_EQ(3, info(fd).pages_in_use);
+	munmap(p, MAX_SIZE);
+	close(fd);
+}
+
+TEST(fdinfo_shows_pages_in_use)
+{
+	char path[64], buf[1024];
+	int fd = open_dev(), f;
+	ssize_t n;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setup(fd, SIZE, 0));
+	ASSERT_EQ(0, alloc_at(fd, ARENA_ANY, 3, 0, NULL));
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY);
+	ASSERT_LE(0, f);
+	n = read(f, buf, sizeof(buf) - 1);
+	ASSERT_LT(0, n);
+	buf[n] = 0;
+	EXPECT_NE(NULL, strstr(buf, "arena_pages_in_use:\t3\n")) TH_LOG("%s", buf);
+	close(f);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
