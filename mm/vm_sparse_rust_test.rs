@@ -315,11 +315,182 @@ const CASES: &[Case] = &[
     },
 ];
 
+#[cfg(CONFIG_VM_ARENA)]
+mod arena {
+    use kernel::error::code::*;
+    use kernel::ktap::{Case, CaseResult};
+    use kernel::page::PAGE_SIZE;
+    use kernel::vm_arena::{Arena, ArenaSlot, ANY, ATOMIC_MAX_SIZE, F_ATOMIC, MAX_SIZE};
+    use kernel::{bindings, ktap_expect, ktap_expect_eq, ktap_try};
+
+    const SIZE: u64 = 64 * PAGE_SIZE as u64;
+    const P: u64 = PAGE_SIZE as u64;
+
+    fn create_errors() -> CaseResult {
+        ktap_expect_eq!(Arena::create(0, 0, 0).err(), Some(EINVAL));
+        ktap_expect_eq!(Arena::create(P + 1, 0, 0).err(), Some(EINVAL));
+        ktap_expect_eq!(Arena::create(SIZE, 1 << 7, 0).err(), Some(EINVAL));
+        ktap_expect_eq!(Arena::create(MAX_SIZE + P, 0, 0).err(), Some(E2BIG));
+        ktap_expect_eq!(
+            Arena::create(ATOMIC_MAX_SIZE + P, F_ATOMIC, 0).err(),
+            Some(E2BIG)
+        );
+        let a = ktap_try!(Arena::create(SIZE, 0, 0));
+        ktap_expect_eq!(a.size(), SIZE);
+        ktap_expect_eq!(a.pages_in_use(), 0);
+        ktap_expect_eq!(a.user_base(), 0);
+        ktap_expect_eq!(a.user_addr(0), None);
+        Ok(())
+    }
+
+    fn free_unallocated() -> CaseResult {
+        let a = ktap_try!(Arena::create(SIZE, 0, 0));
+        // Nothing allocated yet.
+        ktap_expect_eq!(a.free(0, 1), Err(ENOENT));
+        let off = ktap_try!(a.alloc(Some(4 * P), 2, -1, 0));
+        ktap_expect_eq!(off, 4 * P);
+        ktap_expect_eq!(a.pages_in_use(), 2);
+        // A range reaching past the allocation frees nothing.
+        ktap_expect_eq!(a.free(4 * P, 3), Err(ENOENT));
+        ktap_expect_eq!(a.pages_in_use(), 2);
+        ktap_try!(a.free(4 * P, 2));
+        ktap_expect_eq!(a.pages_in_use(), 0);
+        // The second free of the same range is refused.
+        ktap_expect_eq!(a.free(4 * P, 2), Err(ENOENT));
+        // Reserved pages are not allocated either.
+        ktap_try!(a.reserve(10 * P, 1));
+        ktap_expect_eq!(a.free(10 * P, 1), Err(ENOENT));
+        ktap_expect_eq!(a.alloc(Some(10 * P), 1, -1, 0), Err(EBUSY));
+        Ok(())
+    }
+
+    fn out_of_range() -> CaseResult {
+        let a = ktap_try!(Arena::create(SIZE, 0, 0));
+        ktap_expect_eq!(a.alloc(Some(SIZE), 1, -1, 0), Err(ERANGE));
+        ktap_expect_eq!(a.alloc(Some(SIZE - P), 2, -1, 0), Err(ERANGE));
+        ktap_expect_eq!(a.alloc(Some(u64::MAX - P + 1), 1, -1, 0), Err(ERANGE));
+        ktap_expect_eq!(a.alloc(ANY, 65, -1, 0), Err(E2BIG));
+        ktap_expect_eq!(a.alloc(Some(1), 1, -1, 0), Err(EINVAL));
+        ktap_expect_eq!(a.alloc(ANY, 0, -1, 0), Err(EINVAL));
+        ktap_expect_eq!(a.free(SIZE, 1), Err(ERANGE));
+        ktap_expect_eq!(a.free(u64::MAX, 1), Err(ERANGE));
+        ktap_expect_eq!(a.pages_in_use(), 0);
+        // Busy: overlapping an allocation.
+        ktap_try!(a.alloc(Some(0), 4, -1, 0));
+        ktap_expect_eq!(a.alloc(Some(3 * P), 2, -1, 0), Err(EBUSY));
+        // Best fit goes elsewhere.
+        let off = ktap_try!(a.alloc(ANY, 2, -1, 0));
+        ktap_expect!(off >= 4 * P && off + 2 * P <= SIZE);
+        ktap_expect_eq!(a.pages_in_use(), 6);
+        Ok(())
+    }
+
+    fn kernel_access() -> CaseResult {
+        let a = ktap_try!(Arena::create(SIZE, 0, 0));
+        let mut b = [0u8; 4];
+        ktap_expect_eq!(a.read(0, &mut b), Err(EFAULT));
+        ktap_expect_eq!(a.write(P, b"data"), Err(EFAULT));
+        ktap_expect_eq!(a.read(SIZE - 2, &mut b), Err(ERANGE));
+        ktap_expect_eq!(a.write(u64::MAX - 1, b"data"), Err(ERANGE));
+        ktap_try!(a.alloc(Some(P), 1, -1, 0));
+        ktap_try!(a.write(2 * P - 4, b"data"));
+        ktap_try!(a.read(2 * P - 4, &mut b));
+        ktap_expect_eq!(&b, b"data");
+        // Across the end of the allocation into a free page.
+        ktap_expect_eq!(a.write(2 * P - 2, b"data"), Err(EFAULT));
+        ktap_try!(a.free(P, 1));
+        ktap_expect_eq!(a.read(2 * P - 4, &mut b), Err(EFAULT));
+        // A new page reads as zeroes.
+        ktap_try!(a.alloc(Some(P), 1, -1, 0));
+        ktap_try!(a.read(2 * P - 4, &mut b));
+        ktap_expect_eq!(b, [0u8; 4]);
+        Ok(())
+    }
+
+    fn refs_and_slot() -> CaseResult {
+        let a = ktap_try!(Arena::create(SIZE, 0, 0));
+        let b = a.clone();
+        ktap_try!(a.alloc(Some(0), 1, -1, 0));
+        // Dropping one reference leaves the arena to the other.
+        drop(a);
+        ktap_expect_eq!(b.pages_in_use(), 1);
+        ktap_try!(b.free(0, 1));
+        let slot = ArenaSlot::new();
+        ktap_expect!(slot.get().is_none());
+        ktap_expect!(slot.set(b).is_ok());
+        let again = ktap_try!(Arena::create(SIZE, 0, 0));
+        ktap_expect!(slot.set(again).is_err());
+        ktap_expect_eq!(slot.get().map(|a| a.size()), Some(SIZE));
+        Ok(())
+    }
+
+    fn atomic_api() -> CaseResult {
+        let plain = ktap_try!(Arena::create(SIZE, 0, 0));
+        ktap_expect!(plain.atomic().is_none());
+        let a = ktap_try!(Arena::create(SIZE, F_ATOMIC, 0));
+        let at = match a.atomic() {
+            Some(at) => at,
+            None => {
+                ktap_expect!(false);
+                return Ok(());
+            }
+        };
+        // SAFETY: Disabling local interrupts is always allowed; they are
+        // restored below.
+        let flags = unsafe { bindings::local_irq_save() };
+        let off = at.alloc(ANY, 3, -1);
+        let busy = off.and_then(|o| at.alloc(Some(o), 1, -1));
+        let bad = at.free(SIZE, 1);
+        let freed = off.and_then(|o| at.free(o, 3));
+        let twice = off.and_then(|o| at.free(o, 3));
+        // SAFETY: `flags` came from `local_irq_save()` above.
+        unsafe { bindings::local_irq_restore(flags) };
+        ktap_try!(off);
+        ktap_expect_eq!(busy, Err(EBUSY));
+        ktap_expect_eq!(bad, Err(ERANGE));
+        ktap_expect_eq!(freed, Ok(()));
+        ktap_expect_eq!(twice, Err(ENOENT));
+        a.flush_frees();
+        ktap_expect_eq!(a.pages_in_use(), 0);
+        Ok(())
+    }
+
+    pub(crate) const CASES: &[Case] = &[
+        Case {
+            name: "create_errors",
+            run: create_errors,
+        },
+        Case {
+            name: "free_unallocated",
+            run: free_unallocated,
+        },
+        Case {
+            name: "out_of_range",
+            run: out_of_range,
+        },
+        Case {
+            name: "kernel_access",
+            run: kernel_access,
+        },
+        Case {
+            name: "refs_and_slot",
+            run: refs_and_slot,
+        },
+        Case {
+            name: "atomic_api",
+            run: atomic_api,
+        },
+    ];
+}
+
 struct VmSparseRustTest;
 
 impl kernel::Module for VmSparseRustTest {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        if run_suite("rust_vm_sparse", CASES) {
+        let ok = run_suite("rust_vm_sparse", CASES);
+        #[cfg(CONFIG_VM_ARENA)]
+        let ok = run_suite("rust_vm_arena", arena::CASES) && ok;
+        if ok {
             Ok(VmSparseRustTest)
         } else {
             Err(EINVAL)

@@ -77,6 +77,9 @@ test)
 	for t in $(cat /tests); do
 		section "$t" "/bin/$t"
 	done
+	# The arena selftests again, unchanged, against the Rust driver.
+	section arena_test-rust env ARENA_DEV=/dev/rust_arena \
+		ARENA_KO=/lib/modules/rust_arena.ko /bin/arena_test
 	kmemleak_check
 	;;
 run)
