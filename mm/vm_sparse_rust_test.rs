@@ -6,7 +6,8 @@
 //! Kernel 6.1 has no Rust KUnit integration: loading this module runs the
 //! cases and prints the KTAP of a module KUnit suite (`kernel::ktap`).  The
 //! sparse-mm harness loads it in the initramfs boot (section
-//! `kunit-rust`).  Loading fails with `EINVAL` if a case failed.
+//! `kunit-rust`).  Like a KUnit module, it loads even if a case fails:
+//! the KTAP says which (and busybox `insmod` would retry a failed load).
 
 use kernel::ktap::{run_suite, Case, CaseResult};
 use kernel::page::{Page, PAGE_SIZE};
@@ -190,7 +191,7 @@ fn free_pages() -> usize {
 }
 
 fn drop_order() -> CaseResult {
-    const ROUNDS: usize = 32;
+    const ROUNDS: usize = 64;
     const PAGES: usize = 64;
     // Warm up page tables and the per-cpu lists so the count is stable.
     {
@@ -208,8 +209,11 @@ fn drop_order() -> CaseResult {
         // pages are freed.
     }
     let after = free_pages();
-    // ROUNDS * PAGES pages went through the areas; allow per-cpu caching.
-    if after + PAGES < before {
+    // ROUNDS * PAGES data pages went through the areas: had the drop
+    // leaked them, all of them would be missing.  The slack covers what
+    // the kernel keeps around meanwhile (per-cpu lists, lazily purged
+    // vmap areas, KASAN shadow in the debug configuration).
+    if after + ROUNDS * PAGES / 4 < before {
         kernel::ktap::print_line(format_args!(
             "    # drop_order: free pages {} -> {} after {} areas of {} pages",
             before, after, ROUNDS, PAGES
@@ -487,13 +491,9 @@ struct VmSparseRustTest;
 
 impl kernel::Module for VmSparseRustTest {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let ok = run_suite("rust_vm_sparse", CASES);
+        run_suite("rust_vm_sparse", CASES);
         #[cfg(CONFIG_VM_ARENA)]
-        let ok = run_suite("rust_vm_arena", arena::CASES) && ok;
-        if ok {
-            Ok(VmSparseRustTest)
-        } else {
-            Err(EINVAL)
-        }
+        run_suite("rust_vm_arena", arena::CASES);
+        Ok(VmSparseRustTest)
     }
 }
