@@ -52,7 +52,7 @@ kunit_modules() {
 }
 
 # Rust self-test modules print the KTAP of a module KUnit suite
-# (kernel::ktap); loading fails if a case failed.
+# (kernel::ktap) and, like KUnit modules, load even if a case failed.
 kunit_rust() {
 	dmesg -c > /dev/null
 	insmod /lib/modules/vm_sparse_rust_test.ko
@@ -105,6 +105,7 @@ run)
 bench)
 	section bench insmod /lib/modules/sparse_mm_bench.ko
 	rmmod sparse_mm_bench 2>/dev/null
+	section arena_drivers_bench /bin/arena_drivers_bench
 	;;
 esac
 echo "==== DONE"
