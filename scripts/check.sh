@@ -3,6 +3,7 @@
 # Static checks, printed as TAP-style lines:
 #   checkpatch.pl --strict on every C file and header we own and on patches/
 #   W=1 and sparse (C=2) on every kernel object built from our C files
+#   rustfmt on every Rust file of the tree (make rustfmtcheck)
 # Usage: check.sh SRC OUT   (work tree and a configured build directory)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,4 +48,15 @@ if [ -z "$(echo "$out" | grep -E 'warning|error' )" ]; then
 else
 	echo "$out" | grep -E 'warning|error' | head -20 | sed 's/^/# /'
 	echo "not ok - W=1 and sparse (C=2) clean"
+fi
+
+# Rust: the kernel's own rustfmtcheck covers every .rs file of the tree,
+# ours (rust/kernel/, samples/rust/, mm/) included.
+if out=$( (cd "$SRC" && make -s O="$OUT" ARCH=x86_64 "${MAKE_OPTS[@]}" \
+	RUSTFMT=/usr/bin/rustfmt rustfmtcheck) 2>&1 ); then
+	echo "ok - rustfmt clean (make rustfmtcheck)"
+else
+	echo "$out" >> "$LOG"
+	echo "$out" | grep -v '^\*\*\*' | grep -v 'is too new' | head -20 | sed 's/^/# /'
+	echo "not ok - rustfmt clean (make rustfmtcheck)"
 fi

@@ -83,6 +83,17 @@ group_modules() {
 	dmesg -n 7
 }
 
+# Rust self-test modules print the KTAP of a module KUnit suite
+# (kernel::ktap) and, like KUnit modules, load even if a case failed.
+kunit_rust() {
+	dmesg -c > /dev/null
+	insmod /lib/modules/vm_sparse_rust_test.ko
+	rc=$?
+	dmesg | sed -n '/KTAP version/,$p'
+	rmmod vm_sparse_rust_test 2>/dev/null
+	return $rc
+}
+
 kmemleak_check() {
 	[ -e /sys/kernel/debug/kmemleak ] || return 0
 	echo scan > /sys/kernel/debug/kmemleak
@@ -94,9 +105,13 @@ kmemleak_check() {
 case "$mode" in
 test)
 	section kunit-modules kunit_modules
+	section kunit-rust kunit_rust
 	for t in $(cat /tests); do
 		section "$t" "/bin/$t"
 	done
+	# The arena selftests again, unchanged, against the Rust driver.
+	section arena_test-rust env ARENA_DEV=/dev/rust_arena \
+		ARENA_KO=/lib/modules/rust_arena.ko /bin/arena_test
 	kmemleak_check
 	;;
 run)
@@ -135,6 +150,22 @@ run)
 	echo
 	echo "\$ rmmod arena_sample"
 	rmmod arena_sample && echo "unloaded; arenas left in /proc/vmallocinfo: $(grep -c vm_arena_create /proc/vmallocinfo)"
+	if [ -e /lib/modules/rust_arena.ko ]; then
+		echo
+		echo "======== the same demo against the Rust sample driver ========"
+		echo "\$ insmod rust_arena.ko     # samples/rust/rust_arena.rs: /dev/rust_arena"
+		insmod /lib/modules/rust_arena.ko
+		sleep 1
+		echo "\$ arena_demo /dev/rust_arena"
+		arena_demo /dev/rust_arena
+		echo
+		echo "\$ ARENA_DEV=/dev/rust_arena arena_test    # the same selftests"
+		dmesg -n 1
+		ARENA_DEV=/dev/rust_arena arena_test 2>&1 | grep -E '^(not ok|# (PASSED|FAILED|Totals))'
+		dmesg -n 7
+		echo "\$ rmmod rust_arena"
+		rmmod rust_arena && echo "unloaded; arenas left in /proc/vmallocinfo: $(grep -c vm_arena_create /proc/vmallocinfo)"
+	fi
 	;;
 bench)
 	section bench insmod /lib/modules/sparse_mm_bench.ko

@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Arenas: sparse memory shared between a driver and user space.
+//!
+//! C header: [`include/linux/vm_arena.h`](../../../../include/linux/vm_arena.h)
+//!
+//! An [`Arena`] is a counted reference to a C `struct vm_arena`: cloning it
+//! takes a reference (`vm_arena_get()`), dropping it releases one
+//! (`vm_arena_put()`).  The C core does all the work; the Rust type encodes
+//! the rules of `Documentation/mm/vm_arena.rst`:
+//!
+//! - Positions are **byte offsets** from the start of the arena, as in the
+//!   user ABI.  An offset outside the arena is an [`Err`] (`ERANGE`) from
+//!   the C core, never undefined behaviour; the Rust side only guards the
+//!   address arithmetic.
+//! - The pages belong to the arena: [`Arena::free`] of a range that is not
+//!   allocated is `ENOENT`, and nothing is ever freed twice.
+//! - What may sleep ([`Arena::create`], [`Arena::alloc`], [`Arena::free`],
+//!   [`Arena::reserve`], dropping) is reachable only from [`Arena`].  The
+//!   atomic API is a separate type, [`AtomicArena`], which exists only for
+//!   arenas created with `VM_ARENA_F_ATOMIC` and offers nothing that
+//!   sleeps.
+//!
+//! # Examples
+//!
+//! ```
+//! use kernel::prelude::*;
+//! use kernel::vm_arena::{Arena, ANY};
+//!
+//! fn example() -> Result {
+//!     let arena = Arena::create(1 << 20, 0, 0)?;
+//!     let off = arena.alloc(ANY, 2, -1, 0)?;
+//!     assert_eq!(arena.pages_in_use(), 2);
+//!     arena.free(off, 2)?;
+//!     // A second free is refused, not a double free.
+//!     assert!(arena.free(off, 2).is_err());
+//!     Ok(())
+//! }
+//! ```
+
+use crate::{
+    bindings,
+    error::{code::*, from_err_ptr, to_result, Result},
+    miscdev::{File, SeqFile, VmArea},
+    page::PAGE_SIZE,
+    uaccess::Pod,
+};
+use core::{
+    cell::UnsafeCell,
+    ptr::NonNull,
+    sync::atomic::{AtomicU8, Ordering},
+};
+
+/// Offset meaning "anywhere" for [`Arena::alloc`] (best fit).
+pub const ANY: Option<u64> = None;
+
+/// Largest arena, in bytes.
+pub const MAX_SIZE: u64 = bindings::BINDINGS_VM_ARENA_MAX_SIZE;
+/// Largest arena with [`F_ATOMIC`], in bytes.
+pub const ATOMIC_MAX_SIZE: u64 = bindings::BINDINGS_VM_ARENA_ATOMIC_MAX_SIZE;
+
+/// A user access to a page the kernel has not allocated raises `SIGSEGV`.
+pub const F_SEGV_ON_FAULT: u32 = bindings::VM_ARENA_F_SEGV_ON_FAULT;
+/// Page tables are built up front: alloc and free work in atomic context.
+pub const F_ATOMIC: u32 = bindings::VM_ARENA_F_ATOMIC;
+/// Install new pages into every user mapping at once.
+pub const ALLOC_POPULATE: u32 = bindings::VM_ARENA_ALLOC_POPULATE;
+
+/// A counted reference to an arena.
+///
+/// # Invariants
+///
+/// `ptr` points to a live arena on which this instance holds one
+/// reference, released in `drop`.
+pub struct Arena {
+    ptr: NonNull<bindings::vm_arena>,
+}
+
+// SAFETY: The C arena API is thread-safe; references may be taken and
+// released on any thread.
+unsafe impl Send for Arena {}
+
+// SAFETY: Every method takes `&self` and calls the thread-safe C API.
+unsafe impl Sync for Arena {}
+
+impl Arena {
+    /// Creates an arena of `size` bytes with `vm_arena_create()`.
+    ///
+    /// `flags` are `F_*`; `user_addr` is the user address every mapping
+    /// will use, or 0 for the first `mmap()` to choose.
+    ///
+    /// Context: process context; may sleep.
+    ///
+    /// Errors: `EINVAL` for a bad size or flags, `E2BIG` if `size` is too
+    /// big, `ENOMEM`.
+    pub fn create(size: u64, flags: u32, user_addr: usize) -> Result<Self> {
+        // SAFETY: Any arguments are accepted and checked by the callee.
+        let ptr = from_err_ptr(unsafe { bindings::vm_arena_create(size, flags, user_addr as _) })?;
+        // INVARIANT: a new arena comes with one reference, now ours.
+        Ok(Self {
+            ptr: NonNull::new(ptr).ok_or(ENOMEM)?,
+        })
+    }
+
+    /// Returns the raw pointer, valid while `self` is.
+    pub fn as_ptr(&self) -> *mut bindings::vm_arena {
+        self.ptr.as_ptr()
+    }
+
+    /// Kernel address of byte `offset`, or `ERANGE` if it overflows.
+    fn kaddr(&self, offset: u64) -> Result<*mut core::ffi::c_void> {
+        let off = usize::try_from(offset).map_err(|_| ERANGE)?;
+        let a = (self.base() as usize).checked_add(off).ok_or(ERANGE)?;
+        Ok(a as *mut core::ffi::c_void)
+    }
+
+    fn offset_of(&self, kaddr: *mut core::ffi::c_void) -> u64 {
+        (kaddr as usize - self.base() as usize) as u64
+    }
+
+    /// Allocates `count` pages at byte offset `at` (or the best fit for
+    /// [`ANY`]) on NUMA `node` (-1 for any); `flags` are `ALLOC_*`.
+    /// Returns the offset of the first page.
+    ///
+    /// Context: process context; may sleep.
+    ///
+    /// Errors: `EINVAL` (bad count, flags or alignment), `ERANGE` (outside
+    /// the arena), `EBUSY` (overlaps allocated or reserved pages), `ENOMEM`.
+    pub fn alloc(&self, at: Option<u64>, count: u64, node: i32, flags: u32) -> Result<u64> {
+        let kaddr = match at {
+            Some(off) => self.kaddr(off)?,
+            None => core::ptr::null_mut(),
+        };
+        let count = usize::try_from(count).map_err(|_| EINVAL)?;
+        // SAFETY: `self.ptr` is live (type invariant); the callee checks
+        // the range.
+        let p = from_err_ptr(unsafe {
+            bindings::vm_arena_alloc_pages(self.as_ptr(), kaddr, count as _, node, flags)
+        })?;
+        Ok(self.offset_of(p))
+    }
+
+    /// Frees `count` pages at byte offset `offset`, unmapping them from the
+    /// kernel and from every user mapping.
+    ///
+    /// Context: process context; may sleep.
+    ///
+    /// Errors: `EINVAL` (bad count or alignment), `ERANGE` (outside the
+    /// arena), `ENOENT` (a page in the range is not allocated: nothing is
+    /// freed then).
+    pub fn free(&self, offset: u64, count: u64) -> Result {
+        let kaddr = self.kaddr(offset)?;
+        let count = usize::try_from(count).map_err(|_| EINVAL)?;
+        // SAFETY: As in `alloc`.
+        to_result(unsafe { bindings::vm_arena_free_pages(self.as_ptr(), kaddr, count as _) })
+    }
+
+    /// Reserves `count` pages at byte offset `offset`: they are never
+    /// allocated, and a user access to them faults.
+    ///
+    /// Context: process context; may sleep.
+    ///
+    /// Errors: as for [`Arena::alloc`].
+    pub fn reserve(&self, offset: u64, count: u64) -> Result {
+        let kaddr = self.kaddr(offset)?;
+        let count = usize::try_from(count).map_err(|_| EINVAL)?;
+        // SAFETY: As in `alloc`.
+        to_result(unsafe { bindings::vm_arena_reserve(self.as_ptr(), kaddr, count as _) })
+    }
+
+    /// Waits until pages freed with the atomic API are really released.
+    ///
+    /// Context: process context; may sleep.
+    pub fn flush_frees(&self) {
+        // SAFETY: `self.ptr` is live.
+        unsafe { bindings::vm_arena_flush_frees(self.as_ptr()) }
+    }
+
+    /// Kernel address of the arena's first byte.
+    pub fn base(&self) -> *mut u8 {
+        // SAFETY: `self.ptr` is live.
+        unsafe { bindings::vm_arena_base(self.as_ptr()) as *mut u8 }
+    }
+
+    /// Size of the arena in bytes.
+    pub fn size(&self) -> u64 {
+        // SAFETY: `self.ptr` is live.
+        unsafe { bindings::vm_arena_size(self.as_ptr()) }
+    }
+
+    /// Creation flags (`F_*`).
+    pub fn flags(&self) -> u32 {
+        // SAFETY: `self.ptr` is live.
+        unsafe { bindings::vm_arena_flags(self.as_ptr()) }
+    }
+
+    /// User address of the arena's first byte, 0 before the first `mmap()`.
+    pub fn user_base(&self) -> usize {
+        // SAFETY: `self.ptr` is live.
+        unsafe { bindings::vm_arena_user_base(self.as_ptr()) as usize }
+    }
+
+    /// User address of byte `offset`; `None` if there is no user mapping
+    /// yet or the offset is outside the arena.
+    pub fn user_addr(&self, offset: u64) -> Option<usize> {
+        if offset >= self.size() {
+            return None;
+        }
+        let kaddr = self.kaddr(offset).ok()?;
+        // SAFETY: `self.ptr` is live; the callee only converts the value.
+        match unsafe { bindings::vm_arena_user_addr(self.as_ptr(), kaddr) } {
+            0 => None,
+            u => Some(u as usize),
+        }
+    }
+
+    /// Byte offset of user address `uaddr`; `None` if it is not inside the
+    /// arena's user range.
+    pub fn offset_of_user(&self, uaddr: usize) -> Option<u64> {
+        // SAFETY: `self.ptr` is live; the callee only converts the value.
+        let k = unsafe { bindings::vm_arena_kern_addr(self.as_ptr(), uaddr as _) };
+        if k.is_null() {
+            None
+        } else {
+            Some(self.offset_of(k))
+        }
+    }
+
+    /// Pages allocated, by the kernel or by user faults.
+    pub fn pages_in_use(&self) -> u64 {
+        // SAFETY: `self.ptr` is live.
+        unsafe { bindings::vm_arena_pages_in_use(self.as_ptr()) as u64 }
+    }
+
+    /// User faults that allocated a page.
+    pub fn user_faults(&self) -> u64 {
+        // SAFETY: `self.ptr` is live.
+        unsafe { bindings::vm_arena_user_faults(self.as_ptr()) as u64 }
+    }
+
+    /// Sets up a user mapping of the arena; a driver's `mmap` calls this.
+    ///
+    /// Context: process context, `mmap_lock` held (as in `mmap`).
+    pub fn mmap(&self, vma: &VmArea) -> Result {
+        // SAFETY: `self.ptr` is live and `vma` is valid during the callback.
+        to_result(unsafe { bindings::vm_arena_mmap(self.as_ptr(), vma.as_ptr()) })
+    }
+
+    /// Chooses the user address of a mapping; a driver's
+    /// `get_unmapped_area` calls this.
+    pub fn get_unmapped_area(
+        &self,
+        file: &File,
+        addr: usize,
+        len: usize,
+        pgoff: usize,
+        flags: usize,
+    ) -> Result<usize> {
+        // SAFETY: `self.ptr` is live and `file` is valid during the
+        // callback.
+        let a = unsafe {
+            bindings::vm_arena_get_unmapped_area(
+                self.as_ptr(),
+                file.as_ptr(),
+                addr as _,
+                len as _,
+                pgoff as _,
+                flags as _,
+            )
+        };
+        from_err_ptr(a as *mut u8).map(|a| a as usize)
+    }
+
+    /// Prints the arena's state into `/proc/<pid>/fdinfo/<fd>`.
+    pub fn show_fdinfo(&self, m: &SeqFile) {
+        // SAFETY: `self.ptr` is live and `m` is valid during the callback.
+        unsafe { bindings::vm_arena_show_fdinfo(self.as_ptr(), m.as_ptr()) }
+    }
+
+    /// Kernel address of `len` bytes at `offset`, or `ERANGE` if they are
+    /// not all inside the arena.
+    fn span(&self, offset: u64, len: usize) -> Result<usize> {
+        let end = offset.checked_add(len as u64).ok_or(ERANGE)?;
+        if end > self.size() {
+            return Err(ERANGE);
+        }
+        Ok(self.kaddr(offset)? as usize)
+    }
+
+    /// Copies bytes at `offset` into `buf` through the kernel mapping.
+    ///
+    /// Safe against pages being freed at the same time (by user space,
+    /// say): the copy does not fault on a page that is not allocated, it
+    /// fails.
+    ///
+    /// Context: any context.
+    ///
+    /// Errors: `ERANGE` if the range is not inside the arena, `EFAULT` if a
+    /// page of it is not allocated (`buf` may then be partly written).
+    pub fn read(&self, offset: u64, buf: &mut [u8]) -> Result {
+        let src = self.span(offset, buf.len())?;
+        // SAFETY: `buf` is valid for writes of its length; the source is
+        // inside the arena's kernel range (checked above), where an access
+        // to a page that is not mapped fails instead of faulting.
+        let ret = unsafe {
+            bindings::copy_from_kernel_nofault(
+                buf.as_mut_ptr().cast(),
+                src as *const core::ffi::c_void,
+                buf.len() as _,
+            )
+        };
+        if ret != 0 {
+            return Err(EFAULT);
+        }
+        Ok(())
+    }
+
+    /// Copies `data` to `offset` through the kernel mapping, as
+    /// [`Arena::read`] in the other direction.
+    ///
+    /// Context: any context.
+    ///
+    /// Errors: `ERANGE` if the range is not inside the arena, `EFAULT` if a
+    /// page of it is not allocated (the rest may have been written).
+    // Not inlined: `copy_to_kernel_nofault()` is not exported to modules.
+    #[inline(never)]
+    pub fn write(&self, offset: u64, data: &[u8]) -> Result {
+        let dst = self.span(offset, data.len())?;
+        // SAFETY: As in `read`: the destination is inside the arena's
+        // kernel range, whose pages belong to the arena (never to other
+        // kernel objects), and a page that is not mapped fails the copy.
+        let ret = unsafe {
+            bindings::copy_to_kernel_nofault(
+                dst as *mut core::ffi::c_void,
+                data.as_ptr().cast(),
+                data.len() as _,
+            )
+        };
+        if ret != 0 {
+            return Err(EFAULT);
+        }
+        Ok(())
+    }
+
+    /// The atomic API, for arenas created with [`F_ATOMIC`] only.
+    pub fn atomic(&self) -> Option<AtomicArena<'_>> {
+        if self.flags() & F_ATOMIC != 0 {
+            Some(AtomicArena { arena: self })
+        } else {
+            None
+        }
+    }
+}
+
+impl Clone for Arena {
+    fn clone(&self) -> Self {
+        // SAFETY: `self.ptr` is live, so taking a reference is allowed.
+        unsafe { bindings::vm_arena_get(self.as_ptr()) };
+        // INVARIANT: the new instance owns the reference just taken.
+        Self { ptr: self.ptr }
+    }
+}
+
+impl Drop for Arena {
+    fn drop(&mut self) {
+        // SAFETY: We own one reference (type invariant).  Releasing the
+        // last one frees the arena, which may sleep: `Arena` is never
+        // reachable from the atomic API.
+        unsafe { bindings::vm_arena_put(self.as_ptr()) };
+    }
+}
+
+/// The atomic API of an arena created with [`F_ATOMIC`].
+///
+/// Usable in any context, including with interrupts disabled; it offers
+/// nothing that sleeps and cannot drop the arena (it only borrows it).
+pub struct AtomicArena<'a> {
+    arena: &'a Arena,
+}
+
+impl AtomicArena<'_> {
+    /// Allocates `count` pages without sleeping, as [`Arena::alloc`].
+    ///
+    /// Context: any context.
+    pub fn alloc(&self, at: Option<u64>, count: u64, node: i32) -> Result<u64> {
+        let a = self.arena;
+        let kaddr = match at {
+            Some(off) => a.kaddr(off)?,
+            None => core::ptr::null_mut(),
+        };
+        let count = usize::try_from(count).map_err(|_| EINVAL)?;
+        // SAFETY: The arena is live and atomic (checked when `self` was
+        // made); the callee checks the range.
+        let p = from_err_ptr(unsafe {
+            bindings::vm_arena_alloc_pages_atomic(a.as_ptr(), kaddr, count as _, node)
+        })?;
+        Ok(a.offset_of(p))
+    }
+
+    /// Frees `count` pages without sleeping, as [`Arena::free`]; the pages
+    /// are released later ([`Arena::flush_frees`] waits for that).
+    ///
+    /// Context: any context.
+    pub fn free(&self, offset: u64, count: u64) -> Result {
+        let a = self.arena;
+        let kaddr = a.kaddr(offset)?;
+        let count = usize::try_from(count).map_err(|_| EINVAL)?;
+        // SAFETY: As in `alloc`.
+        to_result(unsafe { bindings::vm_arena_free_pages_atomic(a.as_ptr(), kaddr, count as _) })
+    }
+
+    /// Pages allocated.
+    pub fn pages_in_use(&self) -> u64 {
+        self.arena.pages_in_use()
+    }
+}
+
+/// A slot that can be filled with an [`Arena`] once, from any thread.
+///
+/// Drivers keep one per open file: setup fills it, every other operation
+/// reads it.  No lock is needed and the arena, once set, stays until the
+/// slot is dropped.
+///
+/// # Invariants
+///
+/// `state` is `EMPTY`, `BUSY` (being filled by the thread that moved it
+/// there) or `SET`; `arena` holds `Some` from the moment `state` becomes
+/// `SET` and is never changed again until drop.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::prelude::*;
+/// use kernel::vm_arena::{Arena, ArenaSlot};
+///
+/// fn example() -> Result {
+///     let slot = ArenaSlot::new();
+///     assert!(slot.get().is_none());
+///     slot.set(Arena::create(1 << 20, 0, 0)?).map_err(|_| EBUSY)?;
+///     // A second arena is refused and handed back.
+///     assert!(slot.set(Arena::create(1 << 20, 0, 0)?).is_err());
+///     assert_eq!(slot.get().map(|a| a.size()), Some(1 << 20));
+///     Ok(())
+/// }
+/// ```
+pub struct ArenaSlot {
+    state: AtomicU8,
+    arena: UnsafeCell<Option<Arena>>,
+}
+
+const EMPTY: u8 = 0;
+const BUSY: u8 = 1;
+const SET: u8 = 2;
+
+// SAFETY: `arena` is written once, by the thread that moved `state` from
+// `EMPTY` to `BUSY`, and read only after `state` is `SET` (with
+// release/acquire ordering); `Arena` itself is `Send + Sync`.
+unsafe impl Sync for ArenaSlot {}
+
+impl ArenaSlot {
+    /// An empty slot.
+    pub const fn new() -> Self {
+        Self {
+            state: AtomicU8::new(EMPTY),
+            arena: UnsafeCell::new(None),
+        }
+    }
+
+    /// Fills the slot; if it is already filled (or being filled), returns
+    /// `arena` back as the error.
+    pub fn set(&self, arena: Arena) -> core::result::Result<(), Arena> {
+        if self
+            .state
+            .compare_exchange(EMPTY, BUSY, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(arena);
+        }
+        // SAFETY: Only this thread moved `state` to `BUSY`, and readers
+        // wait for `SET`: nobody else accesses `arena` now.
+        unsafe { *self.arena.get() = Some(arena) };
+        self.state.store(SET, Ordering::Release);
+        Ok(())
+    }
+
+    /// The arena, if the slot has been filled.
+    pub fn get(&self) -> Option<&Arena> {
+        if self.state.load(Ordering::Acquire) != SET {
+            return None;
+        }
+        // SAFETY: `state` is `SET`, so `arena` was written before (acquire
+        // pairs with the release in `set`) and never changes again while
+        // `&self` lives.
+        unsafe { (*self.arena.get()).as_ref() }
+    }
+}
+
+impl Default for ArenaSlot {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Number of pages covering `bytes`.
+pub fn pages_for(bytes: u64) -> u64 {
+    (bytes + PAGE_SIZE as u64 - 1) / PAGE_SIZE as u64
+}
+
+// SAFETY: The user ABI structures of `include/uapi/linux/vm_arena.h` are
+// made of `__u64`, `__u32` and `__s32` fields laid out without padding
+// (explicit `__reserved` fields fill the holes); every bit pattern is a
+// valid value.
+unsafe impl Pod for bindings::arena_setup {}
+// SAFETY: As above.
+unsafe impl Pod for bindings::arena_alloc {}
+// SAFETY: As above.
+unsafe impl Pod for bindings::arena_range {}
+// SAFETY: As above.
+unsafe impl Pod for bindings::arena_build_list {}
+// SAFETY: As above.
+unsafe impl Pod for bindings::arena_sum_list {}
+// SAFETY: As above.
+unsafe impl Pod for bindings::arena_info {}
