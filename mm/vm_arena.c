@@ -242,14 +242,44 @@ struct arena_populate {
 	struct page **pages;
 	unsigned long off;		/* page offset of pages[0] */
 	unsigned long ustart;		/* user address of pages[0] */
+	unsigned long installed;	/* RSS to account after the walk */
 };
 
 /*
- * Install one of the pages just allocated, accounted exactly as
- * vm_insert_page() would so that zapping undoes it.  Runs under the PTE
- * lock and users_sem (read): a page that an atomic free took out of the
- * object meanwhile is skipped, and one it takes out later is zapped by the
- * deferred work, which needs users_sem for writing.
+ * The user PTE for @page: young, and dirty if writable, as an anonymous
+ * fault installs it, so that the first access does not have to set the
+ * accessed and dirty bits.
+ */
+static pte_t arena_mk_pte(struct vm_area_struct *vma, struct page *page)
+{
+	pte_t pte = pte_mkyoung(mk_pte(page, vma->vm_page_prot));
+
+	return pte_write(pte) ? pte_mkdirty(pte) : pte;
+}
+
+/*
+ * Account @page as mapped in @vma exactly as vm_insert_page() would (a
+ * reference, the RSS counter, the file rmap), so that zapping undoes it;
+ * a bulk populate adds the RSS once at the end instead (@rss false).  Our
+ * pages are never swap-backed, so their counter is MM_FILEPAGES.  Called
+ * under the PTE lock.
+ */
+static void arena_account_map(struct vm_area_struct *vma, struct page *page,
+			      bool rss)
+{
+	get_page(page);
+	if (rss)
+		inc_mm_counter(vma->vm_mm, MM_FILEPAGES);
+	page_add_file_rmap(page, vma, false);
+	flush_dcache_page(page);
+}
+
+/*
+ * Install one of the pages just allocated.  Runs under the PTE lock and
+ * users_sem (read), which keeps every sleeping free out.  In an atomic
+ * arena a page that an atomic free took out of the object meanwhile is
+ * skipped, and one it takes out later is zapped by the deferred work,
+ * which needs users_sem for writing.
  */
 static int arena_install_pte(unsigned long addr, unsigned long next,
 			     pte_t *ptep, struct mm_walk *walk)
@@ -259,14 +289,15 @@ static int arena_install_pte(unsigned long addr, unsigned long next,
 	struct page *page = p->pages[i];
 	struct vm_object_entry e;
 
-	vm_object_lookup(p->arena->obj, p->off + i, &e);
-	if (e.state != VMO_CPU || e.page != page)
-		return 0;
-	get_page(page);
-	inc_mm_counter(walk->mm, mm_counter_file(page));
-	page_add_file_rmap(page, walk->vma, false);
-	flush_dcache_page(page);
-	*ptep = mk_pte(page, walk->vma->vm_page_prot);
+	/* Only atomic frees can race with us (they skip users_sem). */
+	if (p->arena->flags & VM_ARENA_F_ATOMIC) {
+		vm_object_lookup(p->arena->obj, p->off + i, &e);
+		if (e.state != VMO_CPU || e.page != page)
+			return 0;
+	}
+	arena_account_map(walk->vma, page, false);
+	p->installed++;
+	*ptep = arena_mk_pte(walk->vma, page);
 	return 0;
 }
 
@@ -324,9 +355,11 @@ static void arena_populate(struct vm_arena *arena, unsigned long off,
 		vma = vma_lookup(mm, base);
 		if (vma && arena_vma(vma, arena)) {
 			down_read(&arena->users_sem);
+			p.installed = 0;
 			walk_page_range_mm(mm, p.ustart,
 					   p.ustart + (count << PAGE_SHIFT),
 					   &arena_populate_ops, &p);
+			add_mm_counter(mm, MM_FILEPAGES, p.installed);
 			up_read(&arena->users_sem);
 		}
 		mmap_read_unlock(mm);
@@ -407,11 +440,13 @@ static void arena_defer_retire(struct vm_arena *arena, struct list_head *list)
 
 /*
  * @atomic: may not sleep; @defer: may not take users_sem (a fault holds
- * it), so an undo that needs unmapping goes to the work item.
+ * it), so an undo that needs unmapping goes to the work item; @keep: for
+ * a single page, hand the allocation's own reference to the caller
+ * instead of dropping it.
  */
 static void *arena_alloc(struct vm_arena *arena, void *kaddr,
 			 unsigned long count, int node, unsigned int flags,
-			 bool atomic, bool defer)
+			 bool atomic, bool defer, struct page **keep)
 {
 	gfp_t gfp = atomic ? GFP_ATOMIC | __GFP_NOWARN : GFP_KERNEL;
 	struct page *stack_page, **pages;
@@ -461,8 +496,11 @@ static void *arena_alloc(struct vm_arena *arena, void *kaddr,
 	if (flags & VM_ARENA_ALLOC_POPULATE)
 		arena_populate(arena, off, count, pages);
 	/* The object holds the pages now. */
-	for (i = 0; i < count; i++)
-		put_page(pages[i]);
+	if (keep && count == 1)
+		*keep = pages[0];
+	else
+		for (i = 0; i < count; i++)
+			put_page(pages[i]);
 out:
 	if (pages != &stack_page)
 		kvfree(pages);
@@ -494,7 +532,8 @@ void *vm_arena_alloc_pages(struct vm_arena *arena, void *kaddr,
 			   unsigned long count, int node, unsigned int flags)
 {
 	might_sleep();
-	return arena_alloc(arena, kaddr, count, node, flags, false, false);
+	return arena_alloc(arena, kaddr, count, node, flags, false, false,
+			   NULL);
 }
 EXPORT_SYMBOL_GPL(vm_arena_alloc_pages);
 
@@ -518,7 +557,7 @@ void *vm_arena_alloc_pages_atomic(struct vm_arena *arena, void *kaddr,
 {
 	if (arena && !(arena->flags & VM_ARENA_F_ATOMIC))
 		return ERR_PTR(-EINVAL);
-	return arena_alloc(arena, kaddr, count, node, 0, true, true);
+	return arena_alloc(arena, kaddr, count, node, 0, true, true, NULL);
 }
 EXPORT_SYMBOL_GPL(vm_arena_alloc_pages_atomic);
 
@@ -762,14 +801,34 @@ static int arena_vm_mremap(struct vm_area_struct *vma)
 	return -EINVAL;
 }
 
+/* Map @page at the fault address, unless another thread did already. */
+static vm_fault_t arena_insert(struct vm_fault *vmf, struct page *page)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	spinlock_t *ptl;	/* the PTE page lock */
+	pte_t *pte;
+
+	pte = get_locked_pte(vma->vm_mm, addr, &ptl);
+	if (!pte)
+		return VM_FAULT_OOM;
+	if (pte_none(ptep_get(pte))) {
+		arena_account_map(vma, page, true);
+		set_pte_at(vma->vm_mm, addr, pte, arena_mk_pte(vma, page));
+		update_mmu_cache(vma, addr, pte);
+	}
+	pte_unmap_unlock(pte, ptl);
+	return VM_FAULT_NOPAGE;
+}
+
 static vm_fault_t arena_vm_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vm_arena *arena = vma->vm_private_data;
 	unsigned long off = (vmf->address - vma->vm_start) >> PAGE_SHIFT;
 	struct page *page;
+	vm_fault_t ret;
 	void *kaddr;
-	int err;
 
 	if (off >= arena->nr_pages)
 		return VM_FAULT_SIGBUS;
@@ -783,7 +842,7 @@ retry:
 			return VM_FAULT_SIGSEGV;
 		}
 		kaddr = arena_alloc(arena, (void *)arena_kaddr(arena, off), 1,
-				    NUMA_NO_NODE, 0, false, true);
+				    NUMA_NO_NODE, 0, false, true, &page);
 		if (IS_ERR(kaddr)) {
 			up_read(&arena->users_sem);
 			if (PTR_ERR(kaddr) != -EBUSY)
@@ -794,21 +853,17 @@ retry:
 				return VM_FAULT_SIGBUS;
 			goto retry;
 		}
+		/*
+		 * We hold the allocation's reference.  An atomic free that
+		 * takes the page meanwhile zaps our PTE once we drop
+		 * users_sem, before the page goes.
+		 */
 		atomic_long_inc(&arena->user_faults);
-		/* NULL only if an atomic free took it already. */
-		page = vm_object_get_page(arena->obj, off);
-		if (!page) {
-			up_read(&arena->users_sem);
-			goto retry;
-		}
 	}
-	err = vm_insert_page(vma, vmf->address & PAGE_MASK, page);
+	ret = arena_insert(vmf, page);
 	up_read(&arena->users_sem);
 	put_page(page);
-	/* -EBUSY: another thread's fault mapped it first. */
-	if (err && err != -EBUSY)
-		return vmf_error(err);
-	return VM_FAULT_NOPAGE;
+	return ret;
 }
 
 static const struct vm_operations_struct arena_vm_ops = {
