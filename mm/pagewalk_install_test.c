@@ -460,7 +460,7 @@ static void pi_bench_install_walk_populated(struct kunit *test)
 	o = only[PI_BENCH_ROUNDS / 2];
 	pr_info("# bench: install_walk_populated_vs_readonly_walk ratio=%llu.%03llu target<=%llu.%03llu%s pages=%d walks_per_round=%d rounds=%d\n",
 		r / 1000, r % 1000, limit / 1000, limit % 1000,
-		gated ? "" : " (KASAN: reported, not gated)", PI_BENCH_PAGES,
+		gated ? "" : " (reported only: KASAN kernel)", PI_BENCH_PAGES,
 		PI_BENCH_ITERS, PI_BENCH_ROUNDS);
 	pr_info("# bench: install_only_walk_populated_vs_readonly_walk ratio=%llu.%03llu (no pte_entry: populated PTEs are skipped)\n",
 		o / 1000, o % 1000);
