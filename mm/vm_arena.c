@@ -83,7 +83,6 @@ struct vm_arena {
 	wait_queue_head_t wq;
 
 	struct vm_object *obj;
-	atomic_long_t pages_in_use;
 	atomic_long_t user_faults;
 	struct mem_cgroup *memcg;
 
@@ -105,16 +104,17 @@ static unsigned long arena_kaddr(const struct vm_arena *arena,
 }
 
 /*
- * Check a caller's page range: -EINVAL for a zero count or a misaligned
- * address, -E2BIG for more pages than the arena has, -ERANGE for a range
- * outside the arena.  On success *@off is the first page offset.
+ * Check a caller's page range: -EINVAL for a %NULL arena, a zero count or
+ * a misaligned address, -E2BIG for more pages than the arena has, -ERANGE
+ * for a range outside the arena.  On success *@off is the first page
+ * offset.
  */
 static int arena_check_range(const struct vm_arena *arena, const void *kaddr,
 			     unsigned long count, unsigned long *off)
 {
 	unsigned long addr = (unsigned long)kaddr;
 
-	if (!count || !PAGE_ALIGNED(addr))
+	if (!arena || !count || !PAGE_ALIGNED(addr))
 		return -EINVAL;
 	if (count > arena->nr_pages)
 		return -E2BIG;
@@ -417,7 +417,6 @@ static int arena_fill(struct vm_arena *arena, unsigned long off,
 		}
 		return ret;
 	}
-	atomic_long_add(count, &arena->pages_in_use);
 	return 0;
 
 free_pages:
@@ -573,8 +572,6 @@ static int arena_detach(struct vm_arena *arena, void *kaddr,
 	unsigned long off, i, flags;
 	int ret;
 
-	if (!arena)
-		return -EINVAL;
 	ret = arena_check_range(arena, kaddr, count, &off);
 	if (ret)
 		return ret;
@@ -594,7 +591,6 @@ static int arena_detach(struct vm_arena *arena, void *kaddr,
 		list_add_tail(&e.page->lru, list);
 	}
 	vm_object_clear(arena->obj, off, count);
-	atomic_long_sub(count, &arena->pages_in_use);
 	spin_unlock_irqrestore(&arena->lock, flags);
 	return 0;
 }
@@ -769,8 +765,6 @@ int vm_arena_reserve(struct vm_arena *arena, void *kaddr, unsigned long count)
 	unsigned long off;
 	int ret;
 
-	if (!arena)
-		return -EINVAL;
 	ret = arena_check_range(arena, kaddr, count, &off);
 	if (ret)
 		return ret;
@@ -1192,7 +1186,8 @@ EXPORT_SYMBOL_GPL(vm_arena_kern_addr);
  */
 unsigned long vm_arena_pages_in_use(const struct vm_arena *arena)
 {
-	return atomic_long_read(&arena->pages_in_use);
+	/* Allocated pages are exactly the CPU pages of the index. */
+	return vm_object_nr_pages(arena->obj, VMO_CPU);
 }
 EXPORT_SYMBOL_GPL(vm_arena_pages_in_use);
 
