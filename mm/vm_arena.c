@@ -25,9 +25,10 @@
  *  users_sem		read around a fault or a bulk populate, write around
  *			zapping user mappings, so that no fault can map a
  *			page that a free is retiring
- *  i_mmap_rwsem	of the driver file's mapping: the user VMAs are
- *			found through its i_mmap tree, as for any file, and
- *			it keeps their page tables alive while we zap
+ *  i_mmap_rwsem	of the arena's own inode: every user VMA of the
+ *			arena is linked in its i_mmap tree (and only those),
+ *			as for any file, and it keeps their page tables
+ *			alive while we zap
  *  lock		spinlock, irq-safe: bitmaps, user base, pending list
  *  vm_object lock	(irq-safe, inside vm_object)
  *
@@ -45,11 +46,15 @@
 
 #include <linux/bitmap.h>
 #include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/init.h>
 #include <linux/kref.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pagewalk.h>
+#include <linux/pseudo_fs.h>
 #include <linux/rmap.h>
 #include <linux/rwsem.h>
 #include <linux/sched/mm.h>
@@ -57,6 +62,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/uaccess.h>
 #include <linux/vm_arena.h>
 #include <linux/vm_object.h>
 #include <linux/vm_sparse.h>
@@ -87,7 +93,13 @@ struct vm_arena {
 	struct mem_cgroup *memcg;
 
 	struct rw_semaphore users_sem;
-	struct address_space *mapping;	/* of the mapped file; set once */
+	/*
+	 * Our own file on our own inode: vm_arena_mmap() makes it the file of
+	 * every user VMA, so the i_mmap tree of @mapping holds exactly this
+	 * arena's VMAs.  The arena holds a reference; each VMA holds another.
+	 */
+	struct file *file;
+	struct address_space *mapping;	/* @file's */
 };
 
 static const struct vm_operations_struct arena_vm_ops;
@@ -276,10 +288,12 @@ static void arena_account_map(struct vm_area_struct *vma, struct page *page,
 
 /*
  * Install one of the pages just allocated.  Runs under the PTE lock and
- * users_sem (read), which keeps every sleeping free out.  In an atomic
- * arena a page that an atomic free took out of the object meanwhile is
- * skipped, and one it takes out later is zapped by the deferred work,
- * which needs users_sem for writing.
+ * users_sem (read).  A free of this range, sleeping or atomic, may have
+ * run between the index update and this walk: it took the page out of
+ * the object first, so a page the object no longer holds at this offset
+ * is skipped.  A free that takes the page out after this check cannot
+ * zap before we drop users_sem (zapping needs it for writing), so it
+ * zaps what we install here.
  */
 static int arena_install_pte(unsigned long addr, unsigned long next,
 			     pte_t *ptep, struct mm_walk *walk)
@@ -289,12 +303,10 @@ static int arena_install_pte(unsigned long addr, unsigned long next,
 	struct page *page = p->pages[i];
 	struct vm_object_entry e;
 
-	/* Only atomic frees can race with us (they skip users_sem). */
-	if (p->arena->flags & VM_ARENA_F_ATOMIC) {
-		vm_object_lookup(p->arena->obj, p->off + i, &e);
-		if (e.state != VMO_CPU || e.page != page)
-			return 0;
-	}
+	lockdep_assert_held_read(&p->arena->users_sem);
+	vm_object_lookup(p->arena->obj, p->off + i, &e);
+	if (e.state != VMO_CPU || e.page != page)
+		return 0;
 	arena_account_map(walk->vma, page, false);
 	p->installed++;
 	*ptep = arena_mk_pte(walk->vma, page);
@@ -327,9 +339,7 @@ static void arena_populate(struct vm_arena *arena, unsigned long off,
 		return;
 	p.ustart = base + (off << PAGE_SHIFT);
 
-	mapping = READ_ONCE(arena->mapping);
-	if (!mapping)
-		return;
+	mapping = arena->mapping;
 	/* Take the mms out first: i_mmap_rwsem nests inside mmap_lock. */
 	i_mmap_lock_read(mapping);
 	vma_interval_tree_foreach(vma, &mapping->i_mmap, 0, ULONG_MAX)
@@ -447,7 +457,11 @@ static void *arena_alloc(struct vm_arena *arena, void *kaddr,
 			 unsigned long count, int node, unsigned int flags,
 			 bool atomic, bool defer, struct page **keep)
 {
-	gfp_t gfp = atomic ? GFP_ATOMIC | __GFP_NOWARN : GFP_KERNEL;
+	/*
+	 * Not GFP_ATOMIC: its __GFP_HIGH lets memcg force a charge past
+	 * memory.max and dips into the reserves meant for the kernel itself.
+	 */
+	gfp_t gfp = atomic ? GFP_NOWAIT | __GFP_NOWARN : GFP_KERNEL;
 	struct page *stack_page, **pages;
 	unsigned long off = 0, i;
 	LIST_HEAD(undo);
@@ -543,8 +557,10 @@ EXPORT_SYMBOL_GPL(vm_arena_alloc_pages);
  * @count: number of pages
  * @node: NUMA node, or %NUMA_NO_NODE
  *
- * Uses GFP_ATOMIC and the arena's pre-built kernel page tables.  User
- * space faults the pages in (there is no populate in atomic context).
+ * Uses GFP_NOWAIT (never the reserves of GFP_ATOMIC, which would also let
+ * the memcg charge exceed memory.max) and the arena's pre-built kernel
+ * page tables.  User space faults the pages in (there is no populate in
+ * atomic context).
  *
  * Context: Any context except NMI, including hard interrupts and with
  * interrupts disabled.
@@ -605,13 +621,11 @@ static void arena_unmap_run(struct vm_arena *arena, unsigned long off,
 			    unsigned long count)
 {
 	unsigned long start = arena_kaddr(arena, off);
-	struct address_space *mapping = READ_ONCE(arena->mapping);
+	struct address_space *mapping = arena->mapping;
 	struct vm_area_struct *vma;
 
 	lockdep_assert_held_write(&arena->users_sem);
 	vm_area_unmap_pages(arena->area, start, start + (count << PAGE_SHIFT));
-	if (!mapping)
-		return;
 	/* By each VMA's own start: a refused mremap has a moved copy. */
 	i_mmap_lock_read(mapping);
 	vma_interval_tree_foreach(vma, &mapping->i_mmap, off, off + count - 1)
@@ -772,6 +786,87 @@ int vm_arena_reserve(struct vm_arena *arena, void *kaddr, unsigned long count)
 }
 EXPORT_SYMBOL_GPL(vm_arena_reserve);
 
+/* ---- kernel access to arena memory ---- */
+
+/*
+ * Check [@offset, @offset + @len) against the arena and return the kernel
+ * address of @offset in *@kaddr.
+ */
+static int arena_check_bytes(const struct vm_arena *arena, u64 offset,
+			     size_t len, unsigned long *kaddr)
+{
+	u64 size;
+
+	if (!arena)
+		return -EINVAL;
+	size = (u64)arena->nr_pages << PAGE_SHIFT;
+	if (offset > size || len > size - offset)
+		return -ERANGE;
+	*kaddr = arena->kbase + offset;
+	return 0;
+}
+
+/**
+ * vm_arena_read - copy bytes out of an arena without trusting them to stay
+ * @arena: the arena
+ * @offset: byte offset of the first byte to read
+ * @buf: kernel buffer to fill
+ * @len: number of bytes
+ *
+ * User space can free arena pages at any moment, so kernel code must not
+ * read arena memory with plain loads unless it excludes every free of the
+ * range itself.  This reads through the kernel mapping with page faults
+ * disabled: a page that is not allocated, or is freed during the copy,
+ * ends the copy with -EFAULT instead of an oops.  The bytes may change
+ * under the copy if user space writes them meanwhile.
+ *
+ * Context: Any context except NMI; never sleeps.
+ * Return: 0 (also for a zero @len); -EINVAL for a %NULL @arena; -ERANGE
+ * if the range is not inside the arena; -EFAULT if a page of the range
+ * is not allocated, in which case @buf holds an unspecified prefix.
+ */
+int vm_arena_read(struct vm_arena *arena, u64 offset, void *buf, size_t len)
+{
+	unsigned long kaddr;
+	int ret;
+
+	ret = arena_check_bytes(arena, offset, len, &kaddr);
+	if (ret || !len)
+		return ret;
+	return copy_from_kernel_nofault(buf, (void *)kaddr, len) ? -EFAULT : 0;
+}
+EXPORT_SYMBOL_GPL(vm_arena_read);
+
+/**
+ * vm_arena_write - copy bytes into an arena that user space may free
+ * @arena: the arena
+ * @offset: byte offset of the first byte to write
+ * @buf: kernel buffer to copy from
+ * @len: number of bytes
+ *
+ * The write counterpart of vm_arena_read(): a page that is not allocated,
+ * or is freed during the copy, ends the copy with -EFAULT instead of an
+ * oops.  A write that lands on a page while it is being freed is lost
+ * with the page; it never reaches a page allocated afterwards.
+ *
+ * Context: Any context except NMI; never sleeps.
+ * Return: 0 (also for a zero @len); -EINVAL for a %NULL @arena; -ERANGE
+ * if the range is not inside the arena; -EFAULT if a page of the range
+ * is not allocated, in which case an unspecified prefix was written.
+ */
+int vm_arena_write(struct vm_arena *arena, u64 offset, const void *buf,
+		   size_t len)
+{
+	unsigned long kaddr;
+	int ret;
+
+	ret = arena_check_bytes(arena, offset, len, &kaddr);
+	if (ret || !len)
+		return ret;
+	return copy_to_kernel_nofault((void *)kaddr, buf, len) ? -EFAULT : 0;
+}
+EXPORT_SYMBOL_GPL(vm_arena_write);
+
 /* ---- the user side ---- */
 
 /* Each user mapping holds a reference on the arena. */
@@ -839,8 +934,13 @@ retry:
 				    NUMA_NO_NODE, 0, false, true, &page);
 		if (IS_ERR(kaddr)) {
 			up_read(&arena->users_sem);
+			/*
+			 * Not VM_FAULT_OOM: the page is charged to the
+			 * creator's memcg, which may be at memory.max with no
+			 * task to kill, and the fault would be retried forever.
+			 */
 			if (PTR_ERR(kaddr) != -EBUSY)
-				return VM_FAULT_OOM;
+				return VM_FAULT_SIGBUS;
 			/* Being allocated or freed elsewhere: let it settle. */
 			if (wait_event_killable(arena->wq,
 						arena_settled(arena, off)))
@@ -884,11 +984,17 @@ static const struct vm_operations_struct arena_vm_ops = {
  * vm_arena_get_unmapped_area(), or -EINVAL from the VMA's ->mremap for a
  * driver that does not use it).
  *
+ * The VMA's file becomes the arena's own (vma_set_file()), so that the
+ * arena finds its mappings, and only its mappings, through its own
+ * i_mmap tree; any driver file may therefore map the arena.  A child
+ * process inherits the mapping only if user space asked for it with
+ * MADV_DOFORK; it then sits at the same address and is a mapping like
+ * any other.
+ *
  * Context: Process context, mmap_lock held for writing (as in ->mmap).
- * Return: 0; -EINVAL for a private mapping, a non-zero offset, a wrong
- * size or a file other than the one of the arena's first mapping; -EPERM
- * for an executable mapping; -EBUSY if it is not at the arena's user
- * address.
+ * Return: 0; -EINVAL for a private mapping, a non-zero offset or a wrong
+ * size; -EPERM for an executable mapping; -EBUSY if it is not at the
+ * arena's user address.
  */
 int vm_arena_mmap(struct vm_arena *arena, struct vm_area_struct *vma)
 {
@@ -902,17 +1008,15 @@ int vm_arena_mmap(struct vm_arena *arena, struct vm_area_struct *vma)
 		return -EPERM;
 
 	spin_lock_irqsave(&arena->lock, flags);
-	if (arena->mapping && arena->mapping != vma->vm_file->f_mapping)
-		ret = -EINVAL;
-	else if (arena->user_base && arena->user_base != vma->vm_start)
+	if (arena->user_base && arena->user_base != vma->vm_start)
 		ret = -EBUSY;
-	if (!ret) {
-		WRITE_ONCE(arena->mapping, vma->vm_file->f_mapping);
+	else
 		WRITE_ONCE(arena->user_base, vma->vm_start);
-	}
 	spin_unlock_irqrestore(&arena->lock, flags);
 	if (ret)
 		return ret;
+
+	vma_set_file(vma, arena->file);
 
 	vma->vm_flags |= VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP |
 			 VM_DONTCOPY;
@@ -961,6 +1065,77 @@ unsigned long vm_arena_get_unmapped_area(struct vm_arena *arena,
 EXPORT_SYMBOL_GPL(vm_arena_get_unmapped_area);
 
 /* ---- life cycle and queries ---- */
+
+/*
+ * Each arena has an inode of its own on a small internal filesystem, and
+ * one file on it that becomes the file of every user VMA of the arena.
+ * The inode has no file operations: nothing can open it, not even through
+ * /proc/PID/map_files.  /proc/PID/maps shows the mapping as
+ * "vm_arena:[INODE]".
+ */
+#define VM_ARENA_MAGIC	0x766d6172	/* "vmar" */
+
+static struct vfsmount *arena_mnt __ro_after_init;
+
+static char *arena_dname(struct dentry *dentry, char *buffer, int buflen)
+{
+	return dynamic_dname(buffer, buflen, "vm_arena:[%lu]",
+			     d_inode(dentry)->i_ino);
+}
+
+static const struct dentry_operations arena_dops = {
+	.d_dname = arena_dname,
+};
+
+static int arena_init_fs_context(struct fs_context *fc)
+{
+	struct pseudo_fs_context *ctx = init_pseudo(fc, VM_ARENA_MAGIC);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->dops = &arena_dops;
+	return 0;
+}
+
+static struct file_system_type arena_fs_type = {
+	.name = "vm_arena",
+	.init_fs_context = arena_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+static const struct file_operations arena_file_fops = {
+	.llseek = noop_llseek,
+};
+
+static int __init vm_arena_init(void)
+{
+	arena_mnt = kern_mount(&arena_fs_type);
+	if (IS_ERR(arena_mnt)) {
+		pr_err("vm_arena: cannot mount the internal filesystem: %ld\n",
+		       PTR_ERR(arena_mnt));
+		arena_mnt = NULL;
+	}
+	return 0;
+}
+fs_initcall(vm_arena_init);
+
+static struct file *arena_file_create(void)
+{
+	struct inode *inode;
+	struct file *file;
+
+	if (!arena_mnt)
+		return ERR_PTR(-ENODEV);
+	inode = alloc_anon_inode(arena_mnt->mnt_sb);
+	if (IS_ERR(inode))
+		return ERR_CAST(inode);
+	inode->i_mode |= S_IFREG;
+	file = alloc_file_pseudo(inode, arena_mnt, "", O_RDWR, &arena_file_fops);
+	if (IS_ERR(file))
+		iput(inode);
+	return file;
+}
+
 
 /**
  * vm_arena_create - create an arena
@@ -1012,6 +1187,12 @@ struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
 	arena->busy = kvcalloc(BITS_TO_LONGS(n), sizeof(long), GFP_KERNEL);
 	arena->reserved = kvcalloc(BITS_TO_LONGS(n), sizeof(long), GFP_KERNEL);
 	arena->obj = vm_object_create(0, n, GFP_KERNEL);
+	arena->file = arena_file_create();
+	if (IS_ERR(arena->file)) {
+		arena->file = NULL;
+		goto fail;
+	}
+	arena->mapping = arena->file->f_mapping;
 	if (flags & VM_ARENA_F_ATOMIC)
 		arena->area = get_prebuilt_sparse_vm_area(size);
 	else
@@ -1023,6 +1204,8 @@ struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
 	return arena;
 
 fail:
+	if (arena->file)
+		fput(arena->file);
 	if (arena->area)
 		free_vm_area(arena->area);
 	vm_object_destroy(arena->obj);
@@ -1043,6 +1226,7 @@ static void arena_release(struct kref *kref)
 			    arena_kaddr(arena, arena->nr_pages));
 	vm_object_destroy(arena->obj);	/* puts every page */
 	free_vm_area(arena->area);
+	fput(arena->file);
 	mem_cgroup_put(arena->memcg);
 	kvfree(arena->reserved);
 	kvfree(arena->busy);

@@ -561,6 +561,138 @@ static void va_user_populate_and_segv(struct kunit *test)
 	vm_arena_put(a);
 }
 
+/* vm_arena_read()/vm_arena_write(): the nofault rule for kernel users. */
+static void va_read_write(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, 0);
+	u64 size = VA_SIZE, v = 0x1234;
+	char buf[32];
+
+	KUNIT_EXPECT_EQ(test, vm_arena_read(NULL, 0, buf, 8), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vm_arena_write(NULL, 0, buf, 8), -EINVAL);
+	/* Outside the arena, or wrapping around: -ERANGE. */
+	KUNIT_EXPECT_EQ(test, vm_arena_read(a, size, buf, 1), -ERANGE);
+	KUNIT_EXPECT_EQ(test, vm_arena_read(a, size - 4, buf, 8), -ERANGE);
+	KUNIT_EXPECT_EQ(test, vm_arena_write(a, ~0ULL - 2, buf, 8), -ERANGE);
+	KUNIT_EXPECT_EQ(test, vm_arena_read(a, 8, buf, SIZE_MAX), -ERANGE);
+	KUNIT_EXPECT_EQ(test, vm_arena_read(a, size, buf, 0), 0);
+	/* Nothing allocated: -EFAULT, not an oops. */
+	KUNIT_EXPECT_EQ(test, vm_arena_read(a, 0, &v, sizeof(v)), -EFAULT);
+	KUNIT_EXPECT_EQ(test, vm_arena_write(a, PAGE_SIZE, &v, sizeof(v)),
+			-EFAULT);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(vm_arena_alloc_pages(a, va_at(a, 1),
+							     1, NUMA_NO_NODE,
+							     0)));
+	v = 0xabcdef;
+	KUNIT_EXPECT_EQ(test, vm_arena_write(a, PAGE_SIZE + 16, &v, sizeof(v)),
+			0);
+	v = 0;
+	KUNIT_EXPECT_EQ(test, vm_arena_read(a, PAGE_SIZE + 16, &v, sizeof(v)),
+			0);
+	KUNIT_EXPECT_EQ(test, v, 0xabcdefULL);
+	/* A copy that runs off the allocated page fails as a whole call. */
+	KUNIT_EXPECT_EQ(test, vm_arena_read(a, 2 * PAGE_SIZE - 8, buf, 16),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, vm_arena_write(a, PAGE_SIZE - 8, buf, 16),
+			-EFAULT);
+	/* After a free the same offset reads as unallocated. */
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 1), 1), 0);
+	KUNIT_EXPECT_EQ(test, vm_arena_read(a, PAGE_SIZE + 16, &v, sizeof(v)),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 0UL);
+	vm_arena_put(a);
+}
+
+/*
+ * A populating allocation raced by a free of the same page, many times;
+ * at quiescent points no user PTE may map a page the index does not hold
+ * (the first version populated atomic arenas only with that check, and a
+ * sleeping free between the index update and the populate walk left a
+ * stale PTE behind).
+ */
+struct va_race {
+	struct vm_arena *a;
+	atomic_t pause;		/* 1: the freer must stop and say so */
+	atomic_t paused;
+	unsigned long frees;
+};
+
+static int va_race_freer(void *data)
+{
+	struct va_race *r = data;
+
+	while (!kthread_should_stop()) {
+		if (atomic_read(&r->pause)) {
+			atomic_set(&r->paused, 1);
+			while (atomic_read(&r->pause) && !kthread_should_stop())
+				cond_resched();
+			atomic_set(&r->paused, 0);
+			continue;
+		}
+		if (!vm_arena_free_pages(r->a, va_at(r->a, 0), 1))
+			r->frees++;
+		cond_resched();
+	}
+	return 0;
+}
+
+static struct page *va_user_page(struct va_user *u, unsigned long addr)
+{
+	struct page *page = NULL;
+
+	mmap_read_lock(u->mm);
+	if (get_user_pages_fast_only(addr, 1, 0, &page) != 1)
+		page = NULL;
+	mmap_read_unlock(u->mm);
+	return page;
+}
+
+static void va_populate_races_free(struct kunit *test)
+{
+	struct va_race r = { .a = va_new(test, 0) };
+	unsigned long allocs = 0, checks = 0, bad = 0;
+	struct task_struct *t;
+	struct va_user u;
+	int i;
+
+	va_map(test, r.a, &u);
+	t = kthread_run(va_race_freer, &r, "va_race_freer");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	for (i = 0; i < 4000; i++) {
+		struct page *user, *kern;
+		void *k;
+
+		k = vm_arena_alloc_pages(r.a, va_at(r.a, 0), 1, NUMA_NO_NODE,
+					 VM_ARENA_ALLOC_POPULATE);
+		if (!IS_ERR(k))
+			allocs++;
+		/* Stop the freer, then compare the user PTE with the index. */
+		atomic_set(&r.pause, 1);
+		while (!atomic_read(&r.paused))
+			cond_resched();
+		user = va_user_page(&u, u.uaddr);
+		kern = vm_arena_pages_in_use(r.a) ? vmalloc_to_page(va_at(r.a, 0))
+						  : NULL;
+		if (user && user != kern)
+			bad++;
+		if (user)
+			put_page(user);
+		checks++;
+		atomic_set(&r.pause, 0);
+		while (atomic_read(&r.paused))
+			cond_resched();
+	}
+	kthread_stop(t);
+	kunit_info(test, "%lu allocations, %lu frees, %lu checks, %lu stale\n",
+		   allocs, r.frees, checks, bad);
+	KUNIT_EXPECT_EQ(test, bad, 0UL);
+	/* Both sides ran: the race was exercised. */
+	KUNIT_EXPECT_GT(test, r.frees, 100UL);
+	va_unmap(&u);
+	vm_arena_put(r.a);
+}
+
 static struct kunit_case vm_arena_cases[] = {
 	KUNIT_CASE(va_create_errors),
 	KUNIT_CASE(va_alloc_errors),
@@ -575,6 +707,8 @@ static struct kunit_case vm_arena_cases[] = {
 	KUNIT_CASE(va_no_leak),
 	KUNIT_CASE(va_user_sees_kernel_pages),
 	KUNIT_CASE(va_user_populate_and_segv),
+	KUNIT_CASE(va_read_write),
+	KUNIT_CASE(va_populate_races_free),
 	{}
 };
 

@@ -54,6 +54,10 @@ void vm_arena_flush_frees(struct vm_arena *arena);
 int vm_arena_reserve(struct vm_arena *arena, void *kaddr,
 		     unsigned long count);
 
+int vm_arena_read(struct vm_arena *arena, u64 offset, void *buf, size_t len);
+int vm_arena_write(struct vm_arena *arena, u64 offset, const void *buf,
+		   size_t len);
+
 void *vm_arena_base(const struct vm_arena *arena);
 u64 vm_arena_size(const struct vm_arena *arena);
 unsigned int vm_arena_flags(const struct vm_arena *arena);
