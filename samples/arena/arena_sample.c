@@ -20,6 +20,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -31,6 +32,13 @@
 struct arena_file {
 	struct mutex lock;		/* serialises SETUP */
 	struct vm_arena *arena;		/* set once, then stable */
+	/*
+	 * Read around an allocation until user space knows where it went
+	 * (ALLOC, BUILD_LIST), write around FREE: so the undo of a failed
+	 * copy_to_user() frees exactly the pages this call allocated, never
+	 * pages another thread freed and allocated again meanwhile.
+	 */
+	struct rw_semaphore free_sem;
 };
 
 static struct vm_arena *arena_of(struct file *file)
@@ -48,6 +56,7 @@ static int arena_open(struct inode *inode, struct file *file)
 	if (!af)
 		return -ENOMEM;
 	mutex_init(&af->lock);
+	init_rwsem(&af->free_sem);
 	file->private_data = af;
 	return 0;
 }
@@ -108,7 +117,8 @@ static long arena_offset(struct vm_arena *arena, u64 offset, void **kaddr)
 	return 0;
 }
 
-static long arena_ioc_alloc(struct vm_arena *arena, void __user *argp)
+static long arena_ioc_alloc(struct arena_file *af, struct vm_arena *arena,
+			    void __user *argp)
 {
 	struct arena_alloc a;
 	void *kaddr = NULL;
@@ -123,19 +133,26 @@ static long arena_ioc_alloc(struct vm_arena *arena, void __user *argp)
 	}
 	if (a.count != (unsigned long)a.count)
 		return -E2BIG;
+	down_read(&af->free_sem);
 	kaddr = vm_arena_alloc_pages(arena, kaddr, a.count, a.node, a.flags);
-	if (IS_ERR(kaddr))
-		return PTR_ERR(kaddr);
-	a.offset = kaddr - vm_arena_base(arena);
-	if (copy_to_user(argp, &a, sizeof(a))) {
-		vm_arena_free_pages(arena, kaddr, a.count);
-		return -EFAULT;
+	if (IS_ERR(kaddr)) {
+		ret = PTR_ERR(kaddr);
+		goto out;
 	}
-	return 0;
+	a.offset = kaddr - vm_arena_base(arena);
+	ret = 0;
+	if (copy_to_user(argp, &a, sizeof(a))) {
+		/* No FREE ran since the allocation: these are our pages. */
+		vm_arena_free_pages(arena, kaddr, a.count);
+		ret = -EFAULT;
+	}
+out:
+	up_read(&af->free_sem);
+	return ret;
 }
 
-static long arena_ioc_range(struct vm_arena *arena, void __user *argp,
-			    bool reserve)
+static long arena_ioc_range(struct arena_file *af, struct vm_arena *arena,
+			    void __user *argp, bool reserve)
 {
 	struct arena_range r;
 	void *kaddr;
@@ -150,47 +167,90 @@ static long arena_ioc_range(struct vm_arena *arena, void __user *argp,
 		return -E2BIG;
 	if (reserve)
 		return vm_arena_reserve(arena, kaddr, r.count);
-	return vm_arena_free_pages(arena, kaddr, r.count);
+	down_write(&af->free_sem);
+	ret = vm_arena_free_pages(arena, kaddr, r.count);
+	up_write(&af->free_sem);
+	return ret;
 }
 
-/* The headline: a list built by the kernel, walked by user space. */
-static long arena_ioc_build_list(struct vm_arena *arena, void __user *argp)
+#define NODES_PER_PAGE	(PAGE_SIZE / sizeof(struct arena_list_node))
+
+/*
+ * Write the nodes of one page: the list starts at byte offset @first of
+ * the arena, which user space sees at @ubase + @first.
+ */
+static int arena_fill_page(struct vm_arena *arena, struct arena_list_node *buf,
+			   u64 first, unsigned long ubase, u64 from, u64 count)
 {
-	struct arena_list_node *nodes;
+	u64 i, n = min_t(u64, count - from, NODES_PER_PAGE);
+
+	for (i = 0; i < n; i++) {
+		u64 idx = from + i;
+
+		buf[i].value = idx * 3 + 1;
+		buf[i].next = idx + 1 < count ?
+			ubase + first + (idx + 1) * sizeof(*buf) : 0;
+	}
+	return vm_arena_write(arena, first + from * sizeof(*buf), buf,
+			      n * sizeof(*buf));
+}
+
+/*
+ * The headline: a list built by the kernel, walked by user space.  The
+ * nodes go in through vm_arena_write(), the rule for kernel code writing
+ * memory that user space can free; holding free_sem for reading also
+ * keeps FREE off the new pages until user space has been told of them.
+ */
+static long arena_ioc_build_list(struct arena_file *af, struct vm_arena *arena,
+				 void __user *argp)
+{
+	struct arena_list_node *buf;
 	struct arena_build_list b;
-	unsigned long pages, i;
+	unsigned long pages, ubase;
+	void *nodes;
+	u64 first, i;
+	long ret;
 
 	if (copy_from_user(&b, argp, sizeof(b)))
 		return -EFAULT;
-	if (!b.count)
+	if (!b.count || b.head || b.pages)
 		return -EINVAL;
 	if (b.count > ARENA_SAMPLE_MAX_NODES)
 		return -E2BIG;
-	if (!vm_arena_user_base(arena))
+	ubase = vm_arena_user_base(arena);
+	if (!ubase)
 		return -ENXIO;
-	pages = DIV_ROUND_UP(b.count * sizeof(*nodes), PAGE_SIZE);
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	pages = DIV_ROUND_UP(b.count * sizeof(*buf), PAGE_SIZE);
+	down_read(&af->free_sem);
 	nodes = vm_arena_alloc_pages(arena, NULL, pages, NUMA_NO_NODE,
 				     VM_ARENA_ALLOC_POPULATE);
-	if (IS_ERR(nodes))
-		return PTR_ERR(nodes);
-	for (i = 0; i < b.count; i++) {
-		nodes[i].value = i * 3 + 1;
-		nodes[i].next = i + 1 < b.count ?
-			vm_arena_user_addr(arena, &nodes[i + 1]) : 0;
+	if (IS_ERR(nodes)) {
+		ret = PTR_ERR(nodes);
+		goto out;
 	}
-	b.head = vm_arena_user_addr(arena, nodes);
+	first = nodes - vm_arena_base(arena);
+	ret = 0;
+	for (i = 0; i < b.count && !ret; i += NODES_PER_PAGE)
+		ret = arena_fill_page(arena, buf, first, ubase, i, b.count);
+	b.head = ubase + first;
 	b.pages = pages;
-	if (copy_to_user(argp, &b, sizeof(b))) {
+	if (!ret && copy_to_user(argp, &b, sizeof(b)))
+		ret = -EFAULT;
+	if (ret)
 		vm_arena_free_pages(arena, nodes, pages);
-		return -EFAULT;
-	}
-	return 0;
+out:
+	up_read(&af->free_sem);
+	kfree(buf);
+	return ret;
 }
 
 /*
  * Follow a list user space built.  User space may free or rewrite the
- * nodes while we walk, so every read goes through get_kernel_nofault():
- * a node on a page that is not allocated gives -EFAULT, not an oops.
+ * nodes while we walk, so every read goes through vm_arena_read(): a
+ * node on a page that is not allocated gives -EFAULT, not an oops.
  */
 static long arena_ioc_sum_list(struct vm_arena *arena, void __user *argp)
 {
@@ -199,9 +259,9 @@ static long arena_ioc_sum_list(struct vm_arena *arena, void __user *argp)
 
 	if (copy_from_user(&s, argp, sizeof(s)))
 		return -EFAULT;
+	if (s.count || s.sum)
+		return -EINVAL;
 	uaddr = s.head;
-	s.count = 0;
-	s.sum = 0;
 	while (uaddr) {
 		struct arena_list_node *node, copy;
 
@@ -211,7 +271,9 @@ static long arena_ioc_sum_list(struct vm_arena *arena, void __user *argp)
 		    (uaddr & ~PAGE_MASK) > PAGE_SIZE - sizeof(*node))
 			return -EINVAL;
 		node = vm_arena_kern_addr(arena, uaddr);
-		if (!node || get_kernel_nofault(copy, node))
+		if (!node ||
+		    vm_arena_read(arena, (void *)node - vm_arena_base(arena),
+				  &copy, sizeof(copy)))
 			return -EFAULT;
 		s.sum += copy.value;
 		s.count++;
@@ -237,34 +299,40 @@ static long arena_ioc_info(struct vm_arena *arena, void __user *argp)
 
 static long arena_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct arena_file *af = file->private_data;
 	void __user *argp = (void __user *)arg;
 	struct vm_arena *arena;
 
 	switch (cmd) {
 	case ARENA_IOC_SETUP:
-		return arena_setup(file, argp);
 	case ARENA_IOC_ALLOC:
 	case ARENA_IOC_FREE:
 	case ARENA_IOC_RESERVE:
 	case ARENA_IOC_BUILD_LIST:
+		/* They change the arena: a read-only file may only look. */
+		if (!(file->f_mode & FMODE_WRITE))
+			return -EBADF;
+		break;
 	case ARENA_IOC_SUM_LIST:
 	case ARENA_IOC_INFO:
 		break;
 	default:
 		return -ENOTTY;
 	}
+	if (cmd == ARENA_IOC_SETUP)
+		return arena_setup(file, argp);
 	arena = arena_of(file);
 	if (!arena)
 		return -ENXIO;
 	switch (cmd) {
 	case ARENA_IOC_ALLOC:
-		return arena_ioc_alloc(arena, argp);
+		return arena_ioc_alloc(af, arena, argp);
 	case ARENA_IOC_FREE:
-		return arena_ioc_range(arena, argp, false);
+		return arena_ioc_range(af, arena, argp, false);
 	case ARENA_IOC_RESERVE:
-		return arena_ioc_range(arena, argp, true);
+		return arena_ioc_range(af, arena, argp, true);
 	case ARENA_IOC_BUILD_LIST:
-		return arena_ioc_build_list(arena, argp);
+		return arena_ioc_build_list(af, arena, argp);
 	case ARENA_IOC_SUM_LIST:
 		return arena_ioc_sum_list(arena, argp);
 	default:
