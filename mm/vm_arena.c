@@ -13,7 +13,15 @@
  *  - reserved: bit set in @busy and in @reserved, no page;
  *  - allocated: bit set in @busy, a CPU page in the vm_object @obj;
  *  - in transition (being allocated or being freed): bit set in @busy,
- *    neither reserved nor in @obj.  A fault waits on @wq until it settles.
+ *    neither reserved nor in @obj.  A fault waits on @wq until it settles;
+ *  - claimed by a free in progress: bit set in @busy and @reserved with
+ *    the page still in @obj (a reserved page never has one otherwise).  A
+ *    free marks its range so, a batch at a time, before it detaches it.
+ *
+ * Interrupts-off bound: @lock is irq-safe, so nothing under it may cost
+ * what a user chooses.  Every hold handles at most %ARENA_BATCH pages of a
+ * range or scans at most %ARENA_SCAN_BITS bits of a bitmap; longer work
+ * drops the lock between batches.
  *
  * The allocation bitmap, not a maple tree, is the range allocator: a free
  * from atomic context must never allocate memory (a maple tree may need a
@@ -81,6 +89,7 @@ struct vm_arena {
 	unsigned long user_base;	/* under @lock; fixed once set */
 
 	spinlock_t lock;		/* bitmaps, pending, user_base */
+	unsigned long claims;		/* under @lock: bumped by every claim */
 	unsigned long *busy;
 	unsigned long *reserved;
 	unsigned long high;		/* no bit of @busy from here on */
@@ -103,6 +112,15 @@ struct vm_arena {
 };
 
 static const struct vm_operations_struct arena_vm_ops;
+
+/* Pages of a range handled per hold of @lock. */
+#define ARENA_BATCH		512UL
+/* Bitmap bits a best-fit scan examines per hold of @lock. */
+#define ARENA_SCAN_BITS		(64UL * BITS_PER_LONG)
+/* An atomic best fit scans at most this many bits in all. */
+#define ARENA_ATOMIC_SCAN_BITS	(64 * ARENA_SCAN_BITS)
+/* Best-fit scans run again when concurrent claims took what they found. */
+#define ARENA_FIT_TRIES		4
 
 static bool arena_vma(struct vm_area_struct *vma, struct vm_arena *arena)
 {
@@ -157,65 +175,161 @@ static void arena_consider(unsigned long start, unsigned long len,
 	}
 }
 
+/* Drop @lock between batches; the caller holds it, irqsave in *@flags. */
+static void arena_lock_break(struct vm_arena *arena, unsigned long *flags,
+			     bool can_sleep)
+	__must_hold(&arena->lock)
+{
+	spin_unlock_irqrestore(&arena->lock, *flags);
+	if (can_sleep)
+		cond_resched();
+	spin_lock_irqsave(&arena->lock, *flags);
+}
+
 /*
  * Smallest run of at least @count clear bits; -1 if there is none.  Only
- * [0, high) needs scanning: every bit from @high on is clear, so the
- * scan costs what the arena has used, not its size.
+ * [0, high) needs scanning: every bit from @high on is clear, so the scan
+ * costs what the arena has used, not its size.  The scan drops @lock every
+ * %ARENA_SCAN_BITS bits; *@stale says whether a claim ran meanwhile, so
+ * that runs measured before may be taken.  An atomic scan also stops after
+ * %ARENA_ATOMIC_SCAN_BITS bits and settles for the best run seen so far or
+ * the free tail beyond @high: the smallest fit no longer, but a fit.
  */
-static long arena_best_fit(struct vm_arena *arena, unsigned long count)
+static long arena_best_fit(struct vm_arena *arena, unsigned long count,
+			   unsigned long *flags, bool atomic, bool *stale)
 {
-	unsigned long n = arena->nr_pages, high = arena->high;
-	unsigned long pos = 0, best_len = ULONG_MAX;
+	unsigned long n = arena->nr_pages, pos = 0, mark = 0, high, limit;
+	unsigned long run = ULONG_MAX, best_len = ULONG_MAX;
+	unsigned long claims = arena->claims;
 	long best = -1;
 
 	lockdep_assert_held(&arena->lock);
-	while (pos < high && best_len != count) {
-		unsigned long start, end;
-
-		start = find_next_zero_bit(arena->busy, high, pos);
-		if (start >= high)
+	*stale = false;
+	for (;;) {
+		high = arena->high;
+		if (pos >= high || best_len == count)
 			break;
-		end = find_next_bit(arena->busy, high, start);
-		/* A run reaching @high goes on to the end of the arena. */
-		arena_consider(start, (end == high ? n : end) - start, count,
-			       &best, &best_len);
-		pos = end;
+		if (atomic && pos >= ARENA_ATOMIC_SCAN_BITS)
+			break;
+		limit = min(high, mark + ARENA_SCAN_BITS);
+		if (pos >= limit) {
+			arena_lock_break(arena, flags, !atomic);
+			*stale |= arena->claims != claims;
+			mark = pos;
+			continue;
+		}
+		if (run == ULONG_MAX) {
+			pos = find_next_zero_bit(arena->busy, limit, pos);
+			if (pos < limit)
+				run = pos;
+			continue;
+		}
+		pos = find_next_bit(arena->busy, limit, pos);
+		if (pos < limit) {
+			arena_consider(run, pos - run, count, &best, &best_len);
+			run = ULONG_MAX;
+		}
 	}
-	if (best_len != count && high < n &&
-	    (!high || test_bit(high - 1, arena->busy)))
+	high = arena->high;
+	if (run != ULONG_MAX && pos >= high) {
+		/* A run reaching @high goes on to the end of the arena. */
+		arena_consider(run, n - run, count, &best, &best_len);
+	} else if (best_len != count && high < n &&
+		   (!high || test_bit(high - 1, arena->busy))) {
 		arena_consider(high, n - high, count, &best, &best_len);
+	}
 	return best;
 }
 
 /*
+ * Clear @count bits of @map from @off, a batch per hold of @lock; the
+ * caller holds it.
+ */
+static void arena_clear_bits(struct vm_arena *arena, unsigned long *map,
+			     unsigned long off, unsigned long count,
+			     unsigned long *flags, bool can_sleep)
+{
+	unsigned long done, n;
+
+	for (done = 0; done < count; done += n) {
+		n = min(ARENA_BATCH, count - done);
+		if (done)
+			arena_lock_break(arena, flags, can_sleep);
+		bitmap_clear(map, off + done, n);
+	}
+}
+
+/*
+ * Set the bits of [@off, @off + @count) in @busy (and @reserved with
+ * @reserve), a batch per hold of @lock, checking each batch is free.  On
+ * a busy page the batches already set are cleared again.  The caller
+ * holds @lock.  Return: 0 or -EBUSY.
+ */
+static int arena_set_range(struct vm_arena *arena, unsigned long off,
+			   unsigned long count, bool reserve,
+			   unsigned long *flags, bool can_sleep)
+{
+	unsigned long done, n;
+
+	for (done = 0; done < count; done += n) {
+		n = min(ARENA_BATCH, count - done);
+		if (done)
+			arena_lock_break(arena, flags, can_sleep);
+		if (find_next_bit(arena->busy, off + done + n, off + done) <
+		    off + done + n) {
+			arena_clear_bits(arena, arena->busy, off, done, flags,
+					 can_sleep);
+			if (reserve)
+				arena_clear_bits(arena, arena->reserved, off,
+						 done, flags, can_sleep);
+			return -EBUSY;
+		}
+		bitmap_set(arena->busy, off + done, n);
+		if (reserve)
+			bitmap_set(arena->reserved, off + done, n);
+		arena->claims++;
+		arena->high = max(arena->high, off + done + n);
+	}
+	return 0;
+}
+
+/*
  * Claim @count pages at *@off (or best fit if @any) in @busy, and with
- * @reserve in @reserved too.  Return: 0, -EBUSY if a fixed range is not
- * entirely free, -ENOMEM if no free run is long enough.
+ * @reserve in @reserved too.  @can_sleep: the caller may sleep, so long
+ * scans also reschedule between batches.  Return: 0, -EBUSY if a fixed
+ * range is not entirely free, -ENOMEM if no free run is long enough (or,
+ * rarely, if concurrent claims took the run found %ARENA_FIT_TRIES times).
  */
 static int arena_claim(struct vm_arena *arena, unsigned long *off,
-		       unsigned long count, bool any, bool reserve)
+		       unsigned long count, bool any, bool reserve,
+		       bool can_sleep)
 {
 	unsigned long flags;
-	int ret = 0;
+	int ret, tries = 0;
+	bool stale;
+	long best;
 
 	spin_lock_irqsave(&arena->lock, flags);
-	if (any) {
-		long best = arena_best_fit(arena, count);
-
+	if (!any) {
+		ret = arena_set_range(arena, *off, count, reserve, &flags,
+				      can_sleep);
+		goto out;
+	}
+	do {
+		best = arena_best_fit(arena, count, &flags, !can_sleep,
+				      &stale);
+		ret = -ENOMEM;
 		if (best < 0)
-			ret = -ENOMEM;
-		else
+			break;
+		/* A stale run is checked batch by batch as it is set. */
+		ret = arena_set_range(arena, best, count, reserve, &flags,
+				      can_sleep);
+		if (!ret)
 			*off = best;
-	} else if (find_next_bit(arena->busy, *off + count, *off) <
-		   *off + count) {
-		ret = -EBUSY;
-	}
-	if (!ret) {
-		bitmap_set(arena->busy, *off, count);
-		arena->high = max(arena->high, *off + count);
-		if (reserve)
-			bitmap_set(arena->reserved, *off, count);
-	}
+	} while (ret && stale && ++tries < ARENA_FIT_TRIES);
+	if (ret)
+		ret = -ENOMEM;
+out:
 	spin_unlock_irqrestore(&arena->lock, flags);
 	return ret;
 }
@@ -228,14 +342,34 @@ static void arena_wake(struct vm_arena *arena)
 }
 
 static void arena_unclaim(struct vm_arena *arena, unsigned long off,
-			  unsigned long count)
+			  unsigned long count, bool can_sleep)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&arena->lock, flags);
-	bitmap_clear(arena->busy, off, count);
+	arena_clear_bits(arena, arena->busy, off, count, &flags, can_sleep);
 	spin_unlock_irqrestore(&arena->lock, flags);
 	arena_wake(arena);
+}
+
+/*
+ * True if the page at @off is reserved for good: not a page that a free
+ * in progress has marked (those are still in the index, and reading both
+ * under @lock sees a batch either marked or detached, never half).
+ */
+static bool arena_reserved(struct vm_arena *arena, unsigned long off)
+{
+	struct vm_object_entry e;
+	unsigned long flags;
+	bool ret;
+
+	if (!test_bit(off, arena->reserved))
+		return false;
+	spin_lock_irqsave(&arena->lock, flags);
+	vm_object_lookup(arena->obj, off, &e);
+	ret = test_bit(off, arena->reserved) && e.state != VMO_CPU;
+	spin_unlock_irqrestore(&arena->lock, flags);
+	return ret;
 }
 
 /* True if a fault at @off would have nothing to wait for. */
@@ -491,14 +625,14 @@ static void *arena_alloc(struct vm_arena *arena, void *kaddr,
 			return ERR_PTR(-ENOMEM);
 	}
 
-	ret = arena_claim(arena, &off, count, !kaddr, false);
+	ret = arena_claim(arena, &off, count, !kaddr, false, !atomic);
 	if (ret)
 		goto out;
 	ret = arena_fill(arena, off, count, node,
 			 gfp | __GFP_ZERO | __GFP_ACCOUNT, pages, &undo);
 	if (ret) {
 		if (list_empty(&undo))
-			arena_unclaim(arena, off, count);
+			arena_unclaim(arena, off, count, !atomic);
 		else if (atomic || defer)
 			arena_defer_retire(arena, &undo);
 		else
@@ -539,7 +673,9 @@ out:
  * for a zero @count, a misaligned @kaddr, unknown @flags or an offline
  * @node; -E2BIG if @count exceeds the arena; -ERANGE if the range is not
  * inside the arena; -EBUSY if a page of a fixed range is allocated or
- * reserved; -ENOMEM if memory, or a free run of @count pages, ran out.
+ * reserved (or being allocated or freed); -ENOMEM if memory, or a free run
+ * of @count pages, ran out, or if concurrent allocations took the run a
+ * best fit found four times in a row.
  */
 void *vm_arena_alloc_pages(struct vm_arena *arena, void *kaddr,
 			   unsigned long count, int node, unsigned int flags)
@@ -560,7 +696,9 @@ EXPORT_SYMBOL_GPL(vm_arena_alloc_pages);
  * Uses GFP_NOWAIT (never the reserves of GFP_ATOMIC, which would also let
  * the memcg charge exceed memory.max) and the arena's pre-built kernel
  * page tables.  User space faults the pages in (there is no populate in
- * atomic context).
+ * atomic context).  Without @kaddr the best-fit scan is bounded: past
+ * 262144 bitmap bits it settles for the smallest run seen so far, or the
+ * space beyond the highest page ever allocated.
  *
  * Context: Any context except NMI, including hard interrupts and with
  * interrupts disabled.
@@ -577,15 +715,19 @@ void *vm_arena_alloc_pages_atomic(struct vm_arena *arena, void *kaddr,
 EXPORT_SYMBOL_GPL(vm_arena_alloc_pages_atomic);
 
 /*
- * First step of every free, under @lock: check that every page of the
- * range is allocated, then move the pages from the object to @list (each
- * with a reference and its offset in page->index), leaving the bits set.
+ * First step of every free: check that every page of the range is
+ * allocated, then move the pages from the object to @list (each with a
+ * reference and its offset in page->index), leaving the bits set.  Done a
+ * batch per hold of @lock: the range is first marked (reserved bits over
+ * allocated pages) so that a concurrent free of an overlapping range
+ * fails, then detached.
  */
 static int arena_detach(struct vm_arena *arena, void *kaddr,
-			unsigned long count, struct list_head *list)
+			unsigned long count, struct list_head *list,
+			bool can_sleep)
 {
 	struct vm_object_entry e;
-	unsigned long off, i, flags;
+	unsigned long off, i, n, done, flags;
 	int ret;
 
 	ret = arena_check_range(arena, kaddr, count, &off);
@@ -593,20 +735,34 @@ static int arena_detach(struct vm_arena *arena, void *kaddr,
 		return ret;
 
 	spin_lock_irqsave(&arena->lock, flags);
-	for (i = 0; i < count; i++) {
-		vm_object_lookup(arena->obj, off + i, &e);
-		if (e.state != VMO_CPU) {
-			spin_unlock_irqrestore(&arena->lock, flags);
-			return -ENOENT;
+	for (done = 0; done < count; done += n) {
+		n = min(ARENA_BATCH, count - done);
+		if (done)
+			arena_lock_break(arena, &flags, can_sleep);
+		for (i = off + done; i < off + done + n; i++) {
+			vm_object_lookup(arena->obj, i, &e);
+			if (e.state != VMO_CPU || test_bit(i, arena->reserved)) {
+				arena_clear_bits(arena, arena->reserved, off,
+						 done, &flags, can_sleep);
+				spin_unlock_irqrestore(&arena->lock, flags);
+				return -ENOENT;
+			}
 		}
+		bitmap_set(arena->reserved, off + done, n);
 	}
-	for (i = 0; i < count; i++) {
-		vm_object_lookup(arena->obj, off + i, &e);
-		get_page(e.page);
-		e.page->index = off + i;
-		list_add_tail(&e.page->lru, list);
+	for (done = 0; done < count; done += n) {
+		n = min(ARENA_BATCH, count - done);
+		arena_lock_break(arena, &flags, can_sleep);
+		for (i = off + done; i < off + done + n; i++) {
+			vm_object_lookup(arena->obj, i, &e);
+			get_page(e.page);
+			e.page->index = i;
+			list_add_tail(&e.page->lru, list);
+		}
+		/* Unmarked first: a fault never sees reserved and no page. */
+		bitmap_clear(arena->reserved, off + done, n);
+		vm_object_clear(arena->obj, off + done, n);
 	}
-	vm_object_clear(arena->obj, off, count);
 	spin_unlock_irqrestore(&arena->lock, flags);
 	return 0;
 }
@@ -662,8 +818,12 @@ static void arena_retire(struct vm_arena *arena, struct list_head *list)
 	arena_unmap_run(arena, first->index, run);
 
 	spin_lock_irqsave(&arena->lock, flags);
-	list_for_each_entry(page, list, lru)
+	run = 0;
+	list_for_each_entry(page, list, lru) {
+		if (++run % ARENA_BATCH == 0)
+			arena_lock_break(arena, &flags, false);
 		__clear_bit(page->index, arena->busy);
+	}
 	spin_unlock_irqrestore(&arena->lock, flags);
 	up_write(&arena->users_sem);
 	arena_wake(arena);
@@ -698,7 +858,7 @@ int vm_arena_free_pages(struct vm_arena *arena, void *kaddr,
 	int ret;
 
 	might_sleep();
-	ret = arena_detach(arena, kaddr, count, &list);
+	ret = arena_detach(arena, kaddr, count, &list, true);
 	if (!ret)
 		arena_retire(arena, &list);
 	return ret;
@@ -729,7 +889,7 @@ int vm_arena_free_pages_atomic(struct vm_arena *arena, void *kaddr,
 
 	if (arena && !(arena->flags & VM_ARENA_F_ATOMIC))
 		return -EINVAL;
-	ret = arena_detach(arena, kaddr, count, &list);
+	ret = arena_detach(arena, kaddr, count, &list, false);
 	if (!ret)
 		arena_defer_retire(arena, &list);
 	return ret;
@@ -782,7 +942,7 @@ int vm_arena_reserve(struct vm_arena *arena, void *kaddr, unsigned long count)
 	ret = arena_check_range(arena, kaddr, count, &off);
 	if (ret)
 		return ret;
-	return arena_claim(arena, &off, count, false, true);
+	return arena_claim(arena, &off, count, false, true, false);
 }
 EXPORT_SYMBOL_GPL(vm_arena_reserve);
 
@@ -925,8 +1085,8 @@ retry:
 	down_read(&arena->users_sem);
 	page = vm_object_get_page(arena->obj, off);
 	if (!page) {
-		if (test_bit(off, arena->reserved) ||
-		    (arena->flags & VM_ARENA_F_SEGV_ON_FAULT)) {
+		if ((arena->flags & VM_ARENA_F_SEGV_ON_FAULT) ||
+		    arena_reserved(arena, off)) {
 			up_read(&arena->users_sem);
 			return VM_FAULT_SIGSEGV;
 		}
