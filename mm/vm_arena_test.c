@@ -18,6 +18,7 @@
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/mman.h>
+#include <linux/rcupdate.h>
 #include <linux/mm.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
@@ -421,6 +422,8 @@ static void va_no_leak(struct kunit *test)
 	long before, after;
 	int i;
 
+	flush_delayed_fput();
+	rcu_barrier();
 	vm_unmap_aliases();
 	before = global_zone_page_state(NR_FREE_PAGES);
 	for (i = 0; i < cycles; i++) {
@@ -434,6 +437,12 @@ static void va_no_leak(struct kunit *test)
 		vm_arena_put(a);
 		vm_unmap_aliases();
 	}
+	/*
+	 * An arena's file, put from a kthread, is released by delayed work,
+	 * and its inode and dentry after an RCU grace period.
+	 */
+	flush_delayed_fput();
+	rcu_barrier();
 	after = global_zone_page_state(NR_FREE_PAGES);
 	kunit_info(test, "free pages before %ld, after %d cycles %ld\n",
 		   before, cycles, after);
@@ -660,7 +669,7 @@ static void va_populate_races_free(struct kunit *test)
 	va_map(test, r.a, &u);
 	t = kthread_run(va_race_freer, &r, "va_race_freer");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	for (i = 0; i < 4000; i++) {
+	for (i = 0; i < 1000; i++) {
 		struct page *user, *kern;
 		void *k;
 
@@ -689,7 +698,7 @@ static void va_populate_races_free(struct kunit *test)
 		   allocs, r.frees, checks, bad);
 	KUNIT_EXPECT_EQ(test, bad, 0UL);
 	/* Both sides ran: the race was exercised. */
-	KUNIT_EXPECT_GT(test, r.frees, 100UL);
+	KUNIT_EXPECT_GT(test, r.frees, 50UL);
 	va_unmap(&u);
 	vm_arena_put(r.a);
 }
