@@ -37,7 +37,7 @@ struct pi_walk {
 	struct pi_env *env;
 	unsigned long installed[PI_PAGES * 2];
 	unsigned long seen[PI_PAGES * 2];
-	int nr_installed, nr_seen, nr_holes, nr_present;
+	int nr_installed, nr_seen, nr_holes, nr_present, nr_declined, nr_raw;
 	unsigned long fail_at;		/* install_pte fails here (-EIO) */
 	bool huge_pmd;
 };
@@ -118,6 +118,41 @@ static int pi_test_walk(unsigned long addr, unsigned long next,
 
 static const struct mm_walk_ops pi_present_ops = {
 	.pte_entry	= pi_count_present,
+	.test_walk	= pi_test_walk,
+};
+
+/*
+ * Declines every slot, but only after marking the entry young, as a
+ * callback that builds its entry before deciding may do.  The result still
+ * counts as none where pte_none() ignores the accessed bit (x86), and then
+ * the walker must leave the slot exactly as it was: all zero.
+ */
+static int pi_decline(unsigned long addr, unsigned long next, pte_t *ptep,
+		      struct mm_walk *walk)
+{
+	struct pi_walk *w = walk->private;
+
+	w->nr_declined++;
+	*ptep = pte_mkyoung(*ptep);
+	return 0;
+}
+
+/* Slots holding any bit at all, none or not. */
+static int pi_count_raw(pte_t *pte, unsigned long addr, unsigned long next,
+			struct mm_walk *walk)
+{
+	struct pi_walk *w = walk->private;
+
+	w->nr_raw += pte_val(ptep_get(pte)) != 0;
+	return 0;
+}
+
+static const struct mm_walk_ops pi_decline_ops = {
+	.install_pte	= pi_decline,
+};
+
+static const struct mm_walk_ops pi_raw_ops = {
+	.pte_entry	= pi_count_raw,
 	.test_walk	= pi_test_walk,
 };
 
@@ -303,6 +338,32 @@ static void pi_callback_error_stops_there(struct kunit *test)
 	pi_env_end(&env);
 }
 
+/* A callback that leaves the entry none gets nothing installed. */
+static void pi_declined_slot_untouched(struct kunit *test)
+{
+	unsigned long len = PI_PAGES * PAGE_SIZE;
+	bool produced = !pte_none(pte_mkyoung(__pte(0)));
+	struct pi_walk w = {};
+	struct pi_env env;
+
+	KUNIT_ASSERT_EQ(test, pi_env_start(test, &env, len, true), 0);
+	KUNIT_EXPECT_EQ(test, pi_walk(&env, env.addr, env.addr + len,
+				      &pi_decline_ops, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.nr_declined, PI_PAGES);
+	memset(&w, 0, sizeof(w));
+	KUNIT_EXPECT_EQ(test, pi_walk(&env, env.addr, env.addr + len,
+				      &pi_raw_ops, &w), 0);
+	kunit_info(test, "young none entry is %s; slots written: %d",
+		   produced ? "an entry" : "none", w.nr_raw);
+	KUNIT_EXPECT_EQ(test, w.nr_raw, produced ? PI_PAGES : 0);
+	/* Every slot is still there to install into. */
+	memset(&w, 0, sizeof(w));
+	KUNIT_EXPECT_EQ(test, pi_walk(&env, env.addr, env.addr + len,
+				      &pi_install_ops, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.nr_installed, produced ? 0 : PI_PAGES);
+	pi_env_end(&env);
+}
+
 static void pi_hugetlb_refused(struct kunit *test)
 {
 	struct vm_area_struct *vma;
@@ -474,6 +535,7 @@ static struct kunit_case pagewalk_install_cases[] = {
 	KUNIT_CASE(pi_existing_entries_go_to_pte_entry),
 	KUNIT_CASE(pi_public_walkers_refuse),
 	KUNIT_CASE(pi_callback_error_stops_there),
+	KUNIT_CASE(pi_declined_slot_untouched),
 	KUNIT_CASE(pi_hugetlb_refused),
 	KUNIT_CASE(pi_thp_left_alone_unless_pte_entry),
 	KUNIT_CASE(pi_bench_install_walk_populated),

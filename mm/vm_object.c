@@ -187,6 +187,11 @@ EXPORT_SYMBOL_GPL(vm_object_destroy);
  * @obj: the object
  * @index: the page index
  *
+ * The reference is taken on the page's folio, as get_page() does, so the
+ * recorded page may be any page of a large folio, tail pages included
+ * (whose own reference count is always zero); put_page() on the returned
+ * page drops it.
+ *
  * Context: Any context.
  * Return: the page with an extra reference the caller must put, or %NULL
  * if @index is outside the object or not in state %VMO_CPU.
@@ -194,6 +199,7 @@ EXPORT_SYMBOL_GPL(vm_object_destroy);
 struct page *vm_object_get_page(struct vm_object *obj, unsigned long index)
 {
 	XA_STATE(xas, obj ? &obj->xa : NULL, index);
+	struct folio *folio;
 	struct page *page;
 	void *e;
 
@@ -207,10 +213,16 @@ repeat:
 	page = NULL;
 	if (vmo_state(e) == VMO_CPU) {
 		page = __vm_object_page(e);
-		if (!get_page_unless_zero(page))
+		folio = page_folio(page);
+		/*
+		 * The entry holds a reference on the folio, so a zero count
+		 * means the entry changed under us: look again.
+		 */
+		if (!folio_try_get_rcu(folio))
 			goto repeat;
-		if (unlikely(xas_reload(&xas) != e)) {
-			put_page(page);
+		if (unlikely(page_folio(page) != folio ||
+			     xas_reload(&xas) != e)) {
+			folio_put(folio);
 			goto repeat;
 		}
 	}

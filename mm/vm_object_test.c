@@ -7,6 +7,7 @@
 
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -87,6 +88,82 @@ static void vo_cpu_page_refs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, page_ref_count(c->pages[1]), c->refs[1]);
 	KUNIT_EXPECT_EQ(test, vo_get(test, c->obj, i).state, VMO_NONE);
 	KUNIT_EXPECT_EQ(test, vm_object_nr_pages(c->obj, VMO_CPU), 0UL);
+}
+
+/*
+ * Watchdog for vo_compound_tail: if vm_object_get_page() still spins after
+ * VO_SPIN_LIMIT_MS, give the tail page a reference count of its own so that
+ * the spin ends and the test can fail instead of stalling RCU for good.
+ */
+#define VO_SPIN_LIMIT_MS	2000
+
+struct vo_spin_watch {
+	struct hrtimer timer;
+	struct page *tail;
+	bool fired;
+};
+
+static enum hrtimer_restart vo_spin_rescue(struct hrtimer *t)
+{
+	struct vo_spin_watch *w = container_of(t, struct vo_spin_watch, timer);
+
+	WRITE_ONCE(w->fired, true);
+	set_page_count(w->tail, 1);
+	return HRTIMER_NORESTART;
+}
+
+/*
+ * A tail page of a compound page has no reference count of its own (it is
+ * 0; references go to the folio), yet it is a valid page to record.
+ * vm_object_get_page() must return it, holding a reference on its folio,
+ * in bounded time.
+ */
+static void vo_compound_tail(struct kunit *test)
+{
+	struct vo_ctx *c = test->priv;
+	unsigned long i = VO_FIRST + 9;
+	struct vo_spin_watch w = { };
+	struct page *head, *tail, *got;
+	struct folio *folio;
+	int refs;
+
+	head = alloc_pages(GFP_KERNEL | __GFP_COMP, 2);
+	KUNIT_ASSERT_NOT_NULL(test, head);
+	tail = head + 1;
+	folio = page_folio(tail);
+	KUNIT_ASSERT_PTR_EQ(test, &folio->page, head);
+	KUNIT_ASSERT_EQ(test, page_ref_count(tail), 0);
+	refs = folio_ref_count(folio);
+
+	KUNIT_ASSERT_EQ(test, vm_object_set_page(c->obj, i, tail, GFP_KERNEL),
+			0);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), refs + 1);
+	KUNIT_EXPECT_PTR_EQ(test, vo_get(test, c->obj, i).page, tail);
+
+	w.tail = tail;
+	hrtimer_init_on_stack(&w.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	w.timer.function = vo_spin_rescue;
+	hrtimer_start(&w.timer, ms_to_ktime(VO_SPIN_LIMIT_MS),
+		      HRTIMER_MODE_REL);
+	got = vm_object_get_page(c->obj, i);
+	hrtimer_cancel(&w.timer);
+	destroy_hrtimer_on_stack(&w.timer);
+	if (READ_ONCE(w.fired)) {
+		KUNIT_FAIL(test, "vm_object_get_page() spun %d ms on a tail page",
+			   VO_SPIN_LIMIT_MS);
+		/* It took its reference on the tail: give the tail its 0 back. */
+		set_page_count(tail, 0);
+		got = NULL;
+	}
+	KUNIT_EXPECT_PTR_EQ(test, got, tail);
+	KUNIT_EXPECT_EQ(test, page_ref_count(tail), 0);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), refs + (got ? 2 : 1));
+	if (got)
+		put_page(got);
+
+	KUNIT_EXPECT_EQ(test, vm_object_clear(c->obj, i, 1), 0);
+	KUNIT_EXPECT_EQ(test, folio_ref_count(folio), refs);
+	__free_pages(head, 2);
 }
 
 static void vo_range_set_clear(struct kunit *test)
@@ -500,6 +577,7 @@ static void vo_fork_child_starts_without(struct kunit *test)
 static struct kunit_case vm_object_cases[] = {
 	KUNIT_CASE(vo_create_and_bounds),
 	KUNIT_CASE(vo_cpu_page_refs),
+	KUNIT_CASE(vo_compound_tail),
 	KUNIT_CASE(vo_range_set_clear),
 	KUNIT_CASE(vo_device_entries),
 	KUNIT_CASE(vo_will_need),

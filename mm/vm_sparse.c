@@ -43,19 +43,33 @@ static unsigned long sparse_limit(const struct vm_struct *area)
 
 /*
  * Checks, in this order: alignment and direction (-ERANGE), a length that
- * cannot fit in the area at all (-E2BIG), bounds (-ERANGE).
+ * cannot fit in the area at all or, for a map (@map), that is longer than
+ * all of RAM (-E2BIG), bounds (-ERANGE).  A map reads one page pointer per
+ * page of the range, and no caller has more pages than RAM: refusing such
+ * a range before the array is read keeps a short array from being read
+ * past its end.
  */
 static int sparse_check_range(const struct vm_struct *area,
-			      unsigned long start, unsigned long end)
+			      unsigned long start, unsigned long end, bool map)
 {
 	if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) || end < start)
 		return -ERANGE;
 	if (end - start > get_vm_area_size(area))
 		return -E2BIG;
+	if (map && (end - start) >> PAGE_SHIFT > totalram_pages())
+		return -E2BIG;
 	if (start < sparse_base(area) || end > sparse_limit(area))
 		return -ERANGE;
 	return 0;
 }
+
+/*
+ * Flags a sparse area must not carry, as upstream: without a guard page the
+ * next area would start right after a page the owner mapped, and
+ * VM_FLUSH_RESET_PERMS would make vfree() reset the direct map of pages
+ * that still belong to the owner.
+ */
+#define VM_SPARSE_REFUSED	(VM_NO_GUARD | VM_FLUSH_RESET_PERMS)
 
 static __always_inline int sparse_validate(const struct vm_struct *area,
 					   unsigned long start,
@@ -68,7 +82,9 @@ static __always_inline int sparse_validate(const struct vm_struct *area,
 		return -EINVAL;
 	if (WARN_ON_ONCE(!(area->flags & VM_SPARSE)))
 		return -EINVAL;
-	err = sparse_check_range(area, start, end);
+	if (WARN_ON_ONCE(area->flags & VM_SPARSE_REFUSED))
+		return -EINVAL;
+	err = sparse_check_range(area, start, end, true);
 	if (err)
 		return err;
 	if (start != end && !pages)
@@ -270,14 +286,18 @@ static int sparse_fill_range(unsigned long start, unsigned long end,
  * On failure nothing in [@start, @end) is left mapped that was not mapped
  * before the call.
  *
+ * Declared in <linux/vmalloc.h>, as upstream.
+ *
  * Context: Process context; may sleep.
- * Return: 0 on success; -EINVAL if @area is %NULL, is not a sparse area
- * (with a one-time warning), or @pages or one of its entries is %NULL;
- * -ERANGE if @start or @end is not page aligned, @end < @start, or the
- * range is not inside the usable part of @area; -E2BIG if the range is
- * longer than the area; -EBUSY if a page in the range is already mapped;
- * -ENOMEM if a page table could not be allocated.  The range checks come
- * first; between a %NULL entry and a mapped slot, the lower address wins.
+ * Return: 0 on success; -EINVAL if @area is %NULL, is not a sparse area,
+ * or carries %VM_NO_GUARD or %VM_FLUSH_RESET_PERMS (each with a one-time
+ * warning), or @pages or one of its entries is %NULL; -ERANGE if @start or
+ * @end is not page aligned, @end < @start, or the range is not inside the
+ * usable part of @area; -E2BIG if the range is longer than the area or
+ * than all of RAM (totalram_pages()), decided before @pages is read;
+ * -EBUSY if a page in the range is already mapped; -ENOMEM if a page
+ * table could not be allocated.  The range checks come first; between a
+ * %NULL entry and a mapped slot, the lower address wins.
  */
 int vm_area_map_pages(struct vm_struct *area, unsigned long start,
 		      unsigned long end, struct page **pages)
@@ -323,9 +343,10 @@ EXPORT_SYMBOL_GPL(vm_area_map_pages);
  * Clears every PTE in [@start, @end) and flushes the TLB for the range on
  * all CPUs.  Holes in the range are fine.  The pages themselves are never
  * freed or released: they belong to the caller, who may free them as soon
- * as this returns.  A non-sparse @area or an invalid range (see
- * vm_area_map_pages() for the rules) changes nothing and triggers a
- * one-time warning.
+ * as this returns.  A non-sparse @area, one with %VM_NO_GUARD or
+ * %VM_FLUSH_RESET_PERMS, or an invalid range (see vm_area_map_pages() for
+ * the rules; a range longer than RAM is fine here) changes nothing and
+ * triggers a one-time warning.  Declared in <linux/vmalloc.h>.
  *
  * Context: Process context; may sleep (it reschedules between page tables
  * of large ranges and the TLB flush waits for other CPUs).
@@ -340,7 +361,9 @@ void vm_area_unmap_pages(struct vm_struct *area, unsigned long start,
 		return;
 	if (WARN_ON_ONCE(!(area->flags & VM_SPARSE)))
 		return;
-	err = sparse_check_range(area, start, end);
+	if (WARN_ON_ONCE(area->flags & VM_SPARSE_REFUSED))
+		return;
+	err = sparse_check_range(area, start, end, false);
 	if (WARN_ONCE(err, "bad range [%#lx, %#lx) relative to sparse area of %lu bytes: %d\n",
 		      start - sparse_base(area), end - sparse_base(area),
 		      get_vm_area_size(area), err))
@@ -430,9 +453,10 @@ EXPORT_SYMBOL_GPL(get_prebuilt_sparse_vm_area);
  *
  * Context: Any context, including hard interrupts and with interrupts
  * disabled.
- * Return: 0 on success; -EINVAL if @area is %NULL, not sparse (with a
- * one-time warning) or not prebuilt, or @pages or an entry is %NULL;
- * -ERANGE or -E2BIG for a bad range as for vm_area_map_pages(); -EBUSY if
+ * Return: 0 on success; -EINVAL if @area is %NULL, not sparse or carrying
+ * %VM_NO_GUARD or %VM_FLUSH_RESET_PERMS (with a one-time warning) or not
+ * prebuilt, or @pages or an entry is %NULL; -ERANGE or -E2BIG for a bad
+ * range as for vm_area_map_pages(), checked before the area kind; -EBUSY if
  * a page in the range is already mapped; -EFAULT if a page table is
  * missing, which means the area was not built by
  * get_prebuilt_sparse_vm_area() (with a one-time warning).

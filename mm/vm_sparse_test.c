@@ -223,6 +223,84 @@ static void vs_range_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vs_count_mapped(c), 0U);
 }
 
+/*
+ * A range longer than all of RAM cannot be backed by real pages: it is
+ * refused with -E2BIG before the page array is read, even when it fits in
+ * the area (as upstream).  The array here is short on purpose: one page,
+ * then a NULL that an early read would trip over (-EINVAL).
+ */
+static void vs_longer_than_ram(struct kunit *test)
+{
+	struct vs_ctx *c = test->priv;
+	unsigned long ram = totalram_pages(), a, e;
+	struct vm_struct *big;
+	struct page **short_array;
+
+	big = get_vm_area((ram + 16) * PAGE_SIZE, VM_SPARSE);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	short_array = kunit_kcalloc(test, 2, sizeof(*short_array), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, short_array);
+	short_array[0] = c->pages[0];
+	a = (unsigned long)big->addr;
+	e = a + (ram + 1) * PAGE_SIZE;
+	kunit_info(test, "RAM %lu pages, area %lu pages, range %lu pages",
+		   ram, get_vm_area_size(big) >> PAGE_SHIFT, ram + 1);
+
+	KUNIT_EXPECT_EQ(test, vm_area_map_pages(big, a, e, short_array),
+			-E2BIG);
+	KUNIT_EXPECT_NULL(test, vs_mapped(a));
+	/* The atomic map checks the range before it looks at the area kind. */
+	KUNIT_EXPECT_EQ(test, vm_area_map_pages_atomic(big, a, e, short_array),
+			-E2BIG);
+	KUNIT_EXPECT_NULL(test, vs_mapped(a));
+	/* As much as all of RAM is still a range like any other. */
+	KUNIT_EXPECT_EQ(test, vm_area_map_pages(big, a, a + ram * PAGE_SIZE,
+						short_array), -EINVAL);
+	KUNIT_EXPECT_NULL(test, vs_mapped(a));
+	free_vm_area(big);
+}
+
+/*
+ * Sparse areas created with VM_NO_GUARD (the next area would start right
+ * after a mapped page) or VM_FLUSH_RESET_PERMS (vfree() would reset the
+ * direct map of pages the owner keeps) are refused with -EINVAL and a
+ * one-time warning, as upstream.
+ */
+static void vs_refused_flags(struct kunit *test)
+{
+	struct vs_ctx *c = test->priv;
+	struct vm_struct *nog, *reset;
+	unsigned long a;
+	int err;
+
+	nog = get_vm_area(4 * PAGE_SIZE, VM_SPARSE | VM_NO_GUARD);
+	KUNIT_ASSERT_NOT_NULL(test, nog);
+	a = (unsigned long)nog->addr;
+	SMM_EXPECT_WARN_BEGIN("vm_area_map_pages");
+	err = vm_area_map_pages(nog, a, a + PAGE_SIZE, c->pages);
+	SMM_EXPECT_WARN_END("vm_area_map_pages");
+	KUNIT_EXPECT_EQ(test, err, -EINVAL);
+	KUNIT_EXPECT_NULL(test, vs_mapped(a));
+	if (!err)
+		vm_area_unmap_pages(nog, a, a + PAGE_SIZE);
+	free_vm_area(nog);
+
+	reset = get_vm_area(4 * PAGE_SIZE, VM_SPARSE);
+	KUNIT_ASSERT_NOT_NULL(test, reset);
+	set_vm_flush_reset_perms(reset->addr);
+	KUNIT_ASSERT_TRUE(test, reset->flags & VM_FLUSH_RESET_PERMS);
+	a = (unsigned long)reset->addr;
+	SMM_EXPECT_WARN_BEGIN("vm_area_map_pages");
+	err = vm_area_map_pages(reset, a, a + PAGE_SIZE, c->pages);
+	SMM_EXPECT_WARN_END("vm_area_map_pages");
+	KUNIT_EXPECT_EQ(test, err, -EINVAL);
+	KUNIT_EXPECT_NULL(test, vs_mapped(a));
+	if (!err)
+		vm_area_unmap_pages(reset, a, a + PAGE_SIZE);
+	reset->flags &= ~VM_FLUSH_RESET_PERMS;
+	free_vm_area(reset);
+}
+
 static void vs_bad_arguments(struct kunit *test)
 {
 	struct vs_ctx *c = test->priv;
@@ -754,6 +832,8 @@ static struct kunit_case vm_sparse_cases[] = {
 	KUNIT_CASE(vs_guard_page_not_mappable),
 	KUNIT_CASE(vs_range_errors),
 	KUNIT_CASE(vs_bad_arguments),
+	KUNIT_CASE(vs_longer_than_ram),
+	KUNIT_CASE(vs_refused_flags),
 	KUNIT_CASE(vs_not_sparse),
 	KUNIT_CASE(vs_unmap_not_sparse),
 	KUNIT_CASE(vs_busy),

@@ -25,7 +25,23 @@
  * honoured by clearing each page handed out; the reclaim and retry
  * modifiers apply to the block refill (which never uses __GFP_NOFAIL and
  * never retries hard: the ordinary path, with the caller's own gfp,
- * serves what the cache could not).  See Documentation/mm/vm_group_pages.rst.
+ * serves what the cache could not).
+ *
+ * Page-allocator duties the cache takes over, since its pages skip the
+ * buddy allocator between two users:
+ *  - memory initialisation: with init_on_free a page is cleared when it
+ *    enters the cache, so every cached page is clear; otherwise a page is
+ *    cleared when it leaves the cache if want_init_on_alloc() (init_on_alloc
+ *    or __GFP_ZERO) asks for it.  Pages of a fresh block are already clear
+ *    whenever the buddy allocator cleared the block.
+ *  - hardware poison: a page with PG_hwpoison is never cached and never
+ *    handed out; one found in the cache goes to the page allocator, which
+ *    keeps it out of use.
+ *  - placement: a NUMA_NO_NODE request takes pages from the node vmalloc()
+ *    would use, the one the task's mempolicy names (the local node by
+ *    default), and leaves the rest to the ordinary path, which applies the
+ *    mempolicy's own fallback.
+ * See Documentation/mm/vm_group_pages.rst.
  *
  * Copyright (C) 2026 The sparse-mm authors
  */
@@ -39,11 +55,13 @@
 #include <linux/kasan.h>
 #include <linux/list_lru.h>
 #include <linux/memcontrol.h>
+#include <linux/mempolicy.h>
 #include <linux/moduleparam.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
 #include <linux/page-flags.h>
 #include <linux/pgtable.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
 #include <linux/vm_group_pages.h>
@@ -57,13 +75,13 @@ struct vm_group_stats {
 	atomic_long_t gfp_bypass;	/* pages left to the ordinary path: gfp */
 	atomic_long_t shrunk;		/* pages given back by the shrinker */
 	atomic_long_t freed;		/* pages vfree() sent to the buddy allocator */
+	atomic_long_t hwpoison;		/* poisoned pages kept out of the cache */
 };
 
 static struct list_lru vm_group_lru;
 static struct vm_group_stats vm_group_stats;
 static bool vm_group_ready __read_mostly;
 static bool vm_group_enabled __read_mostly = true;
-static atomic_t vm_group_rr = ATOMIC_INIT(0);
 
 #if IS_ENABLED(CONFIG_VM_GROUP_PAGES_KUNIT_TEST)
 /* The KUnit suite makes this many block refills fail, to test fallback. */
@@ -108,8 +126,10 @@ static bool vm_group_gfp_ok(gfp_t gfp)
 /*
  * Allocate one PMD-order block on @nid, split it, hand its first pages to
  * @pages (up to @want) and cache the rest, lowest pfn most recently used
- * so that later requests continue in pfn order.  Returns the number of
- * pages placed in @pages, or -ENOMEM if no block was available.
+ * so that later requests continue in pfn order.  The pages handed out are
+ * cleared if @gfp asks for it and the buddy allocator did not already
+ * clear the block.  Returns the number of pages placed in @pages, or
+ * -ENOMEM if no block was available.
  */
 static int vm_group_refill(gfp_t gfp, int nid, unsigned int want,
 			   struct page **pages)
@@ -117,6 +137,8 @@ static int vm_group_refill(gfp_t gfp, int nid, unsigned int want,
 	gfp_t block_gfp = (gfp & ~(GFP_ZONEMASK | __GFP_ZERO | __GFP_NOFAIL |
 				   __GFP_RETRY_MAYFAIL | __GFP_COMP)) |
 			  __GFP_THISNODE | __GFP_NOWARN | __GFP_NORETRY;
+	bool clear = want_init_on_alloc(gfp) && !want_init_on_free() &&
+		     !want_init_on_alloc(block_gfp);
 	struct page *block;
 	int i, n;
 
@@ -129,11 +151,25 @@ static int vm_group_refill(gfp_t gfp, int nid, unsigned int want,
 	atomic_long_inc(&vm_group_stats.blocks);
 
 	n = min_t(unsigned int, want, VM_GROUP_BLOCK_PAGES);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		pages[i] = block + i;
+		if (clear)
+			clear_highpage(pages[i]);
+	}
 	for (i = VM_GROUP_BLOCK_PAGES - 1; i >= n; i--)
 		vm_group_cache_page(block + i);
 	return n;
+}
+
+/*
+ * A poisoned page leaves the cache for good: the page allocator's free
+ * path keeps a PG_hwpoison page out of the free lists, as it does for
+ * every other owner that frees one.
+ */
+static void vm_group_drop_poisoned(struct page *page)
+{
+	atomic_long_inc(&vm_group_stats.hwpoison);
+	__free_page(page);
 }
 
 /* Take up to @nr pages from @nid's list and, when it runs dry, new blocks. */
@@ -141,6 +177,8 @@ static unsigned int vm_group_fill_from_node(gfp_t gfp, int nid,
 					    unsigned int nr,
 					    struct page **pages)
 {
+	/* With init_on_free every cached page was cleared on its way in. */
+	bool clear = want_init_on_alloc(gfp) && !want_init_on_free();
 	unsigned int got = 0;
 	struct list_head *item;
 	int n;
@@ -151,6 +189,12 @@ static unsigned int vm_group_fill_from_node(gfp_t gfp, int nid,
 			struct page *page = list_entry(item, struct page, lru);
 
 			vm_group_uncache_page(page);
+			if (unlikely(PageHWPoison(page))) {
+				vm_group_drop_poisoned(page);
+				continue;
+			}
+			if (clear)
+				clear_highpage(page);
 			pages[got++] = page;
 			continue;
 		}
@@ -162,16 +206,30 @@ static unsigned int vm_group_fill_from_node(gfp_t gfp, int nid,
 	return got;
 }
 
-static int vm_group_next_node(void)
+/*
+ * The node vmalloc() would take the next NUMA_NO_NODE page from: the one
+ * the task's mempolicy names (the next one in turn for interleave), else
+ * the nearest node with memory.
+ */
+static int vm_group_policy_node(void)
 {
-	unsigned int nr = num_node_state(N_MEMORY);
-	unsigned int k = (unsigned int)atomic_inc_return(&vm_group_rr) % nr;
-	int nid;
+#ifdef CONFIG_NUMA
+	return mempolicy_slab_node();
+#else
+	return numa_mem_id();
+#endif
+}
 
-	for_each_node_state(nid, N_MEMORY)
-		if (!k--)
-			return nid;
-	return first_memory_node;
+/* Does the task interleave its pages over several nodes? */
+static bool vm_group_interleaved(void)
+{
+#ifdef CONFIG_NUMA
+	struct mempolicy *pol = current->mempolicy;
+
+	return in_task() && pol && pol->mode == MPOL_INTERLEAVE;
+#else
+	return false;
+#endif
 }
 
 /**
@@ -182,13 +240,16 @@ static int vm_group_next_node(void)
  * @pages: where to store them
  *
  * Serves what it can from the grouped-page cache, refilling it with
- * PMD-order blocks.  A request on NUMA_NO_NODE starts at the next node in
- * round-robin order and moves on to the following nodes when one has no
- * cached pages and no free block; a request for @nid uses that node only.
- * Returns fewer than @nr pages (possibly 0) when no block is available or
- * the cache cannot honour @gfp (see the GFP policy in the file comment);
- * the caller allocates the rest the ordinary way.  Pages are zeroed if
- * @gfp has __GFP_ZERO.
+ * PMD-order blocks.  A request for @nid uses that node only.  A request on
+ * NUMA_NO_NODE is placed as vmalloc() places it: on the node the task's
+ * mempolicy names, by default the local node, page by page in turn under
+ * an interleave policy; it never spills to another node, the ordinary path
+ * does that under the mempolicy's own rules.  Returns fewer than @nr pages
+ * (possibly 0) when no block is available or the cache cannot honour @gfp
+ * (see the GFP policy in the file comment); the caller allocates the rest
+ * the ordinary way.  Pages are cleared when want_init_on_alloc(@gfp) says
+ * a fresh page would be (init_on_alloc, __GFP_ZERO); no page with
+ * PG_hwpoison is ever returned.
  *
  * Context: process context; may sleep if @gfp allows.
  * Return: the number of pages stored in @pages.
@@ -196,7 +257,7 @@ static int vm_group_next_node(void)
 unsigned int vm_group_alloc_pages(gfp_t gfp, int nid, unsigned int nr,
 				  struct page **pages)
 {
-	unsigned int got = 0, i, tries;
+	unsigned int got = 0;
 
 	if (!READ_ONCE(vm_group_ready) || !READ_ONCE(vm_group_enabled) || !nr)
 		return 0;
@@ -207,32 +268,37 @@ unsigned int vm_group_alloc_pages(gfp_t gfp, int nid, unsigned int nr,
 	if (nid != NUMA_NO_NODE) {
 		if (node_state(nid, N_MEMORY))
 			got = vm_group_fill_from_node(gfp, nid, nr, pages);
-	} else {
-		nid = vm_group_next_node();
-		for (tries = num_node_state(N_MEMORY); tries && got < nr; tries--) {
-			got += vm_group_fill_from_node(gfp, nid, nr - got,
-						       pages + got);
-			nid = next_memory_node(nid);
-			if (nid >= MAX_NUMNODES)
-				nid = first_memory_node;
+	} else if (vm_group_interleaved()) {
+		while (got < nr) {
+			nid = vm_group_policy_node();
+			if (!node_state(nid, N_MEMORY) ||
+			    !vm_group_fill_from_node(gfp, nid, 1, pages + got))
+				break;
+			got++;
 		}
+	} else {
+		nid = vm_group_policy_node();
+		if (node_state(nid, N_MEMORY))
+			got = vm_group_fill_from_node(gfp, nid, nr, pages);
 	}
 	if (got < nr)
 		atomic_long_add(nr - got, &vm_group_stats.fallback);
-	if (gfp & __GFP_ZERO)
-		for (i = 0; i < got; i++)
-			clear_highpage(pages[i]);
 	return got;
 }
 
 /*
  * Only a page vfree() could free outright goes in the cache: nobody else
  * holds a reference or maps it, no state a free would check is left, it
- * is not charged to a memcg and not in ZONE_MOVABLE (which must stay free
- * for hot-remove and CMA).
+ * is not charged to a memcg, not in ZONE_MOVABLE (which must stay free
+ * for hot-remove and CMA) and not hardware-poisoned (the page allocator's
+ * free path keeps such a page out of use).
  */
 static bool vm_group_reusable(struct page *page)
 {
+	if (unlikely(PageHWPoison(page))) {
+		atomic_long_inc(&vm_group_stats.hwpoison);
+		return false;
+	}
 	return page_ref_count(page) == 1 && !page_mapped(page) &&
 	       !page->mapping && !(page->flags & PAGE_FLAGS_CHECK_AT_FREE) &&
 	       !PageMemcgKmem(page) && page_zonenum(page) != ZONE_MOVABLE;
@@ -245,8 +311,9 @@ static bool vm_group_reusable(struct page *page)
  * Keeps the page for the next VM_GROUP_PAGES allocation on its node,
  * whether it came from a block or from the ordinary fallback path: its
  * direct-map alias may already be split, so reusing it is what keeps new
- * splits rare.  Pages the cache must not keep (see vm_group_reusable())
- * are left to the caller.
+ * splits rare.  With init_on_free the page is cleared first, as the page
+ * allocator would clear it.  Pages the cache must not keep (see
+ * vm_group_reusable(), poisoned pages included) are left to the caller.
  *
  * Context: process context; takes a spinlock.
  * Return: true if the cache took the page, false if the caller must free it.
@@ -258,6 +325,8 @@ bool vm_group_free_page(struct page *page)
 		atomic_long_inc(&vm_group_stats.freed);
 		return false;
 	}
+	if (want_init_on_free())
+		clear_highpage(page);
 	vm_group_cache_page(page);
 	return true;
 }
@@ -324,6 +393,8 @@ static int vm_group_stats_show(struct seq_file *m, void *v)
 		   atomic_long_read(&vm_group_stats.shrunk));
 	seq_printf(m, "vfree_freed_pages %ld\n",
 		   atomic_long_read(&vm_group_stats.freed));
+	seq_printf(m, "hwpoison_pages %ld\n",
+		   atomic_long_read(&vm_group_stats.hwpoison));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vm_group_stats);

@@ -287,34 +287,46 @@ static void vg_shrinker(struct kunit *test)
 	KUNIT_EXPECT_GE(test, in_buddy, (unsigned long)VM_GROUP_BLOCK_PAGES - 32);
 }
 
-/* NUMA_NO_NODE goes round-robin; a node-specific request stays there. */
+/*
+ * NUMA_NO_NODE is placed as vmalloc() places it: on the node of the CPU the
+ * task runs on (its mempolicy aside); a node-specific request stays there.
+ */
 static void vg_numa(struct kunit *test)
 {
-	int nodes = num_node_state(N_MEMORY), i, j, nid, prev = NUMA_NO_NODE;
-	nodemask_t seen = NODE_MASK_NONE;
+	int nodes = num_node_state(N_MEMORY), i, j, nid;
+	cpumask_var_t saved;
 	struct page **pg;
 	void *p;
 
 	kunit_info(test, "nodes with memory: %d", nodes);
-	for (i = 0; i < 2 * nodes; i++) {
-		p = vg_vmalloc(4, NUMA_NO_NODE, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, p);
-		pg = vg_pages(test, p);
-		nid = page_to_nid(pg[0]);
-		for (j = 1; j < 4; j++)
-			KUNIT_EXPECT_EQ(test, page_to_nid(pg[j]), nid);
-		if (prev != NUMA_NO_NODE) {
-			int want = next_memory_node(prev);
+	KUNIT_ASSERT_TRUE(test, alloc_cpumask_var(&saved, GFP_KERNEL));
+	cpumask_copy(saved, current->cpus_ptr);
+	for_each_node_state(nid, N_MEMORY) {
+		const struct cpumask *cpus = cpumask_of_node(nid);
 
-			if (want >= MAX_NUMNODES)
-				want = first_memory_node;
-			KUNIT_EXPECT_EQ(test, nid, want);
+		if (!cpumask_intersects(cpus, cpu_online_mask)) {
+			kunit_info(test, "node %d has no CPU to run on", nid);
+			continue;
 		}
-		node_set(nid, seen);
-		prev = nid;
-		vfree(p);
+		if (set_cpus_allowed_ptr(current, cpus)) {
+			KUNIT_FAIL(test, "cannot run on node %d", nid);
+			continue;
+		}
+		KUNIT_EXPECT_EQ(test, numa_node_id(), nid);
+		for (i = 0; i < 2 * nodes; i++) {
+			p = vg_vmalloc(4, NUMA_NO_NODE, GFP_KERNEL);
+			KUNIT_EXPECT_NOT_NULL(test, p);
+			if (!p)
+				break;
+			pg = vg_pages(test, p);
+			for (j = 0; j < 4; j++)
+				KUNIT_EXPECT_EQ_MSG(test, page_to_nid(pg[j]),
+						    nid, "task on node %d", nid);
+			vfree(p);
+		}
 	}
-	KUNIT_EXPECT_TRUE(test, nodes_equal(seen, node_states[N_MEMORY]));
+	set_cpus_allowed_ptr(current, saved);
+	free_cpumask_var(saved);
 
 	for_each_node_state(nid, N_MEMORY) {
 		unsigned long before = list_lru_count_node(&vm_group_lru, nid);
@@ -397,6 +409,94 @@ static void vg_module_alloc(struct kunit *test)
 #endif
 }
 
+/*
+ * A recycled page is cleared whenever the page allocator would have
+ * cleared a fresh one: init_on_alloc=1, init_on_free=1 (the harness runs
+ * the suite once more with init_on_free=1) or __GFP_ZERO.
+ */
+static void vg_init_recycled(struct kunit *test)
+{
+	bool init = want_init_on_alloc(GFP_KERNEL) || want_init_on_free();
+	int nid = numa_node_id(), i, j, found;
+	struct page *old[4], **n;
+	void *p;
+
+	kunit_info(test, "init_on_alloc %d, init_on_free %d",
+		   want_init_on_alloc(GFP_KERNEL), want_init_on_free());
+	p = vg_vmalloc(4, nid, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	memset(p, 0xa5, 4 * PAGE_SIZE);
+	memcpy(old, vg_pages(test, p), sizeof(old));
+	vfree(p);
+
+	p = vg_vmalloc(4, nid, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	n = vg_pages(test, p);
+	for (i = 0; i < 4; i++) {
+		found = 0;
+		for (j = 0; j < 4; j++)
+			found += n[i] == old[j];
+		KUNIT_EXPECT_EQ(test, found, 1);
+	}
+	if (init)
+		KUNIT_EXPECT_NULL_MSG(test, memchr_inv(p, 0, 4 * PAGE_SIZE),
+				      "the previous user's bytes came back");
+	vfree(p);
+}
+
+/*
+ * A hardware-poisoned page is never cached and never handed out again,
+ * whether it was poisoned before its vfree() or while it sat in the cache.
+ * The test marks pages it owns and clears the mark before freeing them.
+ */
+static void vg_hwpoison(struct kunit *test)
+{
+	int nid = numa_node_id(), j, served = 0;
+	struct page *page, **pg;
+	void *p;
+
+	KUNIT_ASSERT_TRUE_MSG(test, IS_ENABLED(CONFIG_MEMORY_FAILURE),
+			      "PG_hwpoison needs CONFIG_MEMORY_FAILURE");
+	/* Poisoned while in use: vfree() must not cache it. */
+	page = alloc_pages_node(nid, GFP_KERNEL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	SetPageHWPoison(page);
+	if (vm_group_free_page(page)) {
+		KUNIT_FAIL(test, "the cache took a poisoned page");
+		list_lru_del_node(&vm_group_lru, &page->lru, page_to_nid(page));
+		vm_group_uncache_page(page);
+	}
+	ClearPageHWPoison(page);
+	__free_page(page);
+
+	/* Poisoned while cached: never served. */
+	p = vg_vmalloc(1, nid, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	page = vg_pages(test, p)[0];
+	vfree(p);
+	SetPageHWPoison(page);
+	p = vg_vmalloc(4, nid, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	pg = vg_pages(test, p);
+	for (j = 0; j < 4; j++)
+		served += pg[j] == page;
+	KUNIT_EXPECT_EQ_MSG(test, served, 0, "a poisoned page was served");
+	if (served) {
+		ClearPageHWPoison(page);
+		vfree(p);
+		return;
+	}
+	vfree(p);
+	/* The cache gave it to the page allocator, which keeps it out. */
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 0);
+	KUNIT_EXPECT_TRUE(test, PageHWPoison(page));
+	KUNIT_EXPECT_FALSE(test, is_free_buddy_page(page));
+	/* Unpoison it, as unpoison_memory() would, and free it for real. */
+	ClearPageHWPoison(page);
+	set_page_count(page, 1);
+	__free_page(page);
+}
+
 static struct kunit_case vg_cases[] = {
 	KUNIT_CASE(vg_one_block),
 	KUNIT_CASE(vg_reuse),
@@ -408,6 +508,8 @@ static struct kunit_case vg_cases[] = {
 	KUNIT_CASE(vg_debug_hidden),
 	KUNIT_CASE(vg_disabled),
 	KUNIT_CASE(vg_module_alloc),
+	KUNIT_CASE(vg_init_recycled),
+	KUNIT_CASE(vg_hwpoison),
 	{}
 };
 

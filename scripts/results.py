@@ -9,6 +9,7 @@
 Sources per config NAME, all in DIR:
   kunit-NAME.log  raw console of the kunit.py boot (built-in KUnit suites)
   kunit-numa-main.log  the vm_group_pages suite on two NUMA nodes (main only)
+  kunit-initfree-main.log  the vm_group_pages suite with init_on_free=1 (main only)
   boot-NAME.log   console of the initramfs boot (selftests, kmemleak)
 and static.tap ("ok"/"not ok" lines: patch export, checkpatch, W=1, sparse).
 
@@ -223,6 +224,10 @@ def summary(args):
             # vm_group_pages on two NUMA nodes (scripts/smm kunit_numa_run)
             groups.insert(1, ('kunit-numa', os.path.join(
                 args.results, f'kunit-numa-{cfg}.log'),
+                lambda p: kunit_counts(args.kunit_py, p)))
+            # vm_group_pages booted with init_on_free=1 (kunit_initfree_run)
+            groups.insert(2, ('kunit-initfree', os.path.join(
+                args.results, f'kunit-initfree-{cfg}.log'),
                 lambda p: kunit_counts(args.kunit_py, p)))
         for what, path, counter in groups:
             if not os.path.exists(path):

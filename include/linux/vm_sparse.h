@@ -13,11 +13,11 @@
 
 struct page;
 
+/*
+ * vm_area_map_pages() and vm_area_unmap_pages() are declared in
+ * <linux/vmalloc.h>, as upstream; the rest of the API is ours.
+ */
 struct vm_struct *get_sparse_vm_area(unsigned long size);
-int vm_area_map_pages(struct vm_struct *area, unsigned long start,
-		      unsigned long end, struct page **pages);
-void vm_area_unmap_pages(struct vm_struct *area, unsigned long start,
-			 unsigned long end);
 
 struct vm_struct *get_prebuilt_sparse_vm_area(unsigned long size);
 int vm_area_map_pages_atomic(struct vm_struct *area, unsigned long start,
