@@ -136,6 +136,7 @@ kmemleak_check() {
 case "$mode" in
 test)
 	section kunit-modules kunit_modules
+	# Stays armed for the user-space fail-nth sweeps below.
 	section kunit-fail-nth kunit_fail_nth
 	section kunit-rust kunit_rust
 	for t in $(cat /tests); do
@@ -144,6 +145,8 @@ test)
 	# The arena selftests again, unchanged, against the Rust driver.
 	section arena_test-rust env ARENA_DEV=/dev/rust_arena \
 		ARENA_KO=/lib/modules/rust_arena.ko /bin/arena_test
+	section fail_nth_test-rust env ARENA_DEV=/dev/rust_arena \
+		ARENA_KO=/lib/modules/rust_arena.ko /bin/fail_nth_test
 	kmemleak_check
 	;;
 run)
