@@ -51,6 +51,37 @@ kunit_modules() {
 	return $rc
 }
 
+# Systematic fault injection (fail-nth): with probability 0 nothing fails
+# unless a task sets /proc/thread-self/fail-nth (current->fail_nth in the
+# KUnit sweep); then every slab and page allocation of that task counts,
+# sleeping and order-0 ones included, and the Nth one fails, silently.
+arm_fail_nth() {
+	for d in failslab fail_page_alloc; do
+		fs=/sys/kernel/debug/$d
+		[ -d $fs ] || continue
+		echo 0 > $fs/probability
+		echo 0 > $fs/space
+		echo 0 > $fs/verbose
+		echo N > $fs/ignore-gfp-wait
+	done
+	fs=/sys/kernel/debug/fail_page_alloc
+	if [ -d $fs ]; then
+		echo 0 > $fs/min-order
+		echo N > $fs/ignore-gfp-highmem
+	fi
+}
+
+# The module KUnit sweep sparse_mm_fail_nth, after arming fail-nth.
+kunit_fail_nth() {
+	arm_fail_nth
+	dmesg -c > /dev/null
+	insmod /lib/modules/sparse_mm_fail_nth_test.ko
+	rc=$?
+	dmesg | sed -n '/KTAP version/,$p'
+	rmmod sparse_mm_fail_nth_test
+	return $rc
+}
+
 dm4k() { awk '/^DirectMap4k:/ {print $2}' /proc/meminfo; }
 
 # Load and unload the sample modules 16 times, the page cache taking 4 MiB
@@ -105,6 +136,8 @@ kmemleak_check() {
 case "$mode" in
 test)
 	section kunit-modules kunit_modules
+	# Stays armed for the user-space fail-nth sweeps below.
+	section kunit-fail-nth kunit_fail_nth
 	section kunit-rust kunit_rust
 	for t in $(cat /tests); do
 		section "$t" "/bin/$t"
@@ -112,6 +145,8 @@ test)
 	# The arena selftests again, unchanged, against the Rust driver.
 	section arena_test-rust env ARENA_DEV=/dev/rust_arena \
 		ARENA_KO=/lib/modules/rust_arena.ko /bin/arena_test
+	section fail_nth_test-rust env ARENA_DEV=/dev/rust_arena \
+		ARENA_KO=/lib/modules/rust_arena.ko /bin/fail_nth_test
 	kmemleak_check
 	;;
 run)

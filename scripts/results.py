@@ -203,11 +203,14 @@ def boot_counts(log):
 
 
 def bench_lines(path):
-    """The "# bench:" figures that tests print (KUnit cases, selftests)."""
+    """The "# bench:" and "# fail-nth:" figures that tests print."""
     if not os.path.exists(path):
         return []
     with open(path, errors='replace') as f:
-        return [clean(l).strip() for l in f if '# bench:' in l]
+        lines = [clean(l).strip() for l in f
+                 if '# bench:' in l or '# fail-nth:' in l]
+    # A module suite's KTAP is on the console and again in its section.
+    return list(dict.fromkeys(lines))
 
 
 def summary(args):
