@@ -1059,8 +1059,9 @@ static vm_fault_t arena_insert(struct vm_fault *vmf, struct page *page)
 	pte_t *pte;
 
 	pte = get_locked_pte(vma->vm_mm, addr, &ptl);
+	/* As for the page itself: an allocation failure ends the fault. */
 	if (!pte)
-		return VM_FAULT_OOM;
+		return VM_FAULT_SIGBUS;
 	if (pte_none(ptep_get(pte))) {
 		arena_account_map(vma, page, true);
 		set_pte_at(vma->vm_mm, addr, pte, arena_mk_pte(vma, page));
