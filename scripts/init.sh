@@ -106,6 +106,8 @@ case "$mode" in
 test)
 	section kunit-modules kunit_modules
 	section kunit-rust kunit_rust
+	# Every *_test program; arena_parity_test loads both arena drivers
+	# (arena_sample.ko and rust_arena.ko) and compares them case by case.
 	for t in $(cat /tests); do
 		section "$t" "/bin/$t"
 	done
