@@ -1103,8 +1103,25 @@ static struct file_system_type arena_fs_type = {
 	.kill_sb = kill_anon_super,
 };
 
+/*
+ * mremap() asks the VMA's file, which is ours, where the mapping may go:
+ * only to the arena's address, so a move is refused before any PTE moves,
+ * whatever the driver's own ->get_unmapped_area does.  The VMA holds a
+ * reference on the arena, so @file->private_data is alive here.
+ */
+static unsigned long arena_file_get_unmapped_area(struct file *file,
+						  unsigned long addr,
+						  unsigned long len,
+						  unsigned long pgoff,
+						  unsigned long flags)
+{
+	return vm_arena_get_unmapped_area(file->private_data, file, addr, len,
+					  pgoff, flags);
+}
+
 static const struct file_operations arena_file_fops = {
 	.llseek = noop_llseek,
+	.get_unmapped_area = arena_file_get_unmapped_area,
 };
 
 static int __init vm_arena_init(void)
@@ -1135,7 +1152,6 @@ static struct file *arena_file_create(void)
 		iput(inode);
 	return file;
 }
-
 
 /**
  * vm_arena_create - create an arena
@@ -1192,6 +1208,7 @@ struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
 		arena->file = NULL;
 		goto fail;
 	}
+	arena->file->private_data = arena;
 	arena->mapping = arena->file->f_mapping;
 	if (flags & VM_ARENA_F_ATOMIC)
 		arena->area = get_prebuilt_sparse_vm_area(size);

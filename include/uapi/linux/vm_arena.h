@@ -7,10 +7,13 @@
  * Rust), which expose one arena per open file of a misc device; the
  * arena is shared by sharing the file.  Offsets are bytes from the
  * arena's start.  Errors, beyond those of the kernel API
- * (Documentation/mm/vm_arena.rst): -ENXIO for any ioctl but SETUP before
- * SETUP, -EBUSY for a second SETUP, -EINVAL for non-zero reserved fields,
- * -ENOTTY for an unknown command (a wrong argument size is one), -EFAULT
- * for a bad argument pointer.  mmap() before SETUP fails with -EINVAL.
+ * (Documentation/mm/vm_arena.rst), checked in this order: -ENOTTY for an
+ * unknown command (a wrong argument size is one), -EBADF for SETUP,
+ * ALLOC, FREE, RESERVE or BUILD_LIST on a file opened without write
+ * access, -ENXIO for any ioctl but SETUP before SETUP, -EFAULT for a bad
+ * argument pointer, -EINVAL for non-zero reserved fields or output fields
+ * that are not zero on input; -EBUSY for a second SETUP.  mmap() before
+ * SETUP fails with -EINVAL.
  *
  * Copyright (C) 2026 The sparse-mm authors
  */
@@ -88,8 +91,8 @@ struct arena_list_node {
 /**
  * struct arena_build_list - ask the kernel to build a linked list
  * @count: number of nodes
- * @head: out: user address of the first node
- * @pages: out: pages the nodes occupy
+ * @head: out: user address of the first node (zero on input)
+ * @pages: out: pages the nodes occupy (zero on input)
  */
 struct arena_build_list {
 	__u64 count;
@@ -100,8 +103,8 @@ struct arena_build_list {
 /**
  * struct arena_sum_list - ask the kernel to walk a list user space built
  * @head: user address of the first &struct arena_list_node, 0 for none
- * @count: out: nodes walked
- * @sum: out: sum of the nodes' values
+ * @count: out: nodes walked (zero on input)
+ * @sum: out: sum of the nodes' values (zero on input)
  */
 struct arena_sum_list {
 	__u64 head;

@@ -442,6 +442,9 @@ TEST_F(arena, kernel_built_list)
 	EXPECT_EQ(faults, info(self->fd).user_faults);
 	EXPECT_EQ(b.pages, info(self->fd).pages_in_use);
 
+	/* Output fields go back to zero for every new call. */
+	b.head = 0;
+	b.pages = 0;
 	b.count = 0;
 	EXPECT_EQ(EINVAL, ERRNO_OF(ioctl(self->fd, ARENA_IOC_BUILD_LIST, &b)));
 	b.count = 1ULL << 40;
@@ -465,6 +468,8 @@ TEST_F(arena, user_built_list)
 	ASSERT_EQ(0, ioctl(self->fd, ARENA_IOC_SUM_LIST, &s));
 	EXPECT_EQ(300, s.count);
 	EXPECT_EQ(299 * 300 / 2, s.sum);
+	s.count = 0;
+	s.sum = 0;
 
 	/* A pointer out of the arena, misaligned, or to a free page. */
 	nodes[10].next = (uintptr_t)&s;
@@ -526,6 +531,108 @@ TEST_F(arena, two_processes_share_pages)
 	} else {
 		EXPECT_EQ(0, self->base[5 * PG]);
 	}
+}
+
+/* MADV_DOFORK: the child inherits a working mapping, and frees zap it. */
+TEST_F(arena, dofork_child_inherits_mapping)
+{
+	int to_child[2], to_parent[2];
+	pid_t pid;
+	char c;
+	int status;
+
+	ASSERT_EQ(0, alloc_at(self->fd, 6 * PG, 1, 0, NULL));
+	self->base[6 * PG] = 'd';
+	ASSERT_EQ(0, madvise(self->base, SIZE, MADV_DOFORK));
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Inherited, at the same address, same page. */
+		if (self->base[6 * PG] != 'd')
+			_exit(1);
+		self->base[6 * PG + 1] = 'c';
+		if (write(to_parent[1], "x", 1) != 1)
+			_exit(2);
+		/* The parent frees the page: our view must go too. */
+		if (read(to_child[0], &c, 1) != 1)
+			_exit(3);
+		if (variant->flags & VM_ARENA_F_SEGV_ON_FAULT) {
+			if (!read_faults(self->base + 6 * PG))
+				_exit(4);
+		} else if (self->base[6 * PG] != 0) {
+			_exit(5);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+	EXPECT_EQ('c', self->base[6 * PG + 1]);
+	EXPECT_EQ(0, range_op(self->fd, ARENA_IOC_FREE, 6 * PG, 1));
+	ASSERT_EQ(1, write(to_child[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * Each open is its own arena, so a read-only file never has one: SETUP and
+ * every other call that would change an arena fail with -EBADF before
+ * anything else is looked at; the others find no arena.
+ */
+TEST(read_only_file_cannot_change)
+{
+	struct arena_alloc a = { .offset = ARENA_ANY, .count = 1, .node = -1 };
+	struct arena_range r = { .offset = 0, .count = 1 };
+	struct arena_build_list b = { .count = 1 };
+	struct arena_setup st = { .size = SIZE };
+	struct arena_sum_list sl = { 0 };
+	struct arena_info info;
+	int ro = open(dev_path(), O_RDONLY);
+
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-1, ioctl(ro, ARENA_IOC_SETUP, &st));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, ioctl(ro, ARENA_IOC_ALLOC, &a));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, ioctl(ro, ARENA_IOC_FREE, &r));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, ioctl(ro, ARENA_IOC_RESERVE, &r));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, ioctl(ro, ARENA_IOC_BUILD_LIST, &b));
+	EXPECT_EQ(EBADF, errno);
+	/* A bad pointer does not change the order: -EBADF first. */
+	EXPECT_EQ(-1, ioctl(ro, ARENA_IOC_ALLOC, NULL));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, ioctl(ro, ARENA_IOC_SUM_LIST, &sl));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, ioctl(ro, ARENA_IOC_INFO, &info));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, SIZE, PROT_READ, MAP_SHARED, ro, 0));
+	close(ro);
+}
+
+/* Output fields must be zero on input, so they can gain a meaning later. */
+TEST_F(arena, output_fields_zero_on_input)
+{
+	struct arena_build_list b = { .count = 1, .pages = 1 };
+	struct arena_sum_list sl = { .sum = 1 };
+	struct arena_info info;
+
+	EXPECT_EQ(-1, ioctl(self->fd, ARENA_IOC_BUILD_LIST, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.pages = 0;
+	b.head = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, ARENA_IOC_BUILD_LIST, &b));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, ARENA_IOC_SUM_LIST, &sl));
+	EXPECT_EQ(EINVAL, errno);
+	sl.sum = 0;
+	sl.count = 2;
+	EXPECT_EQ(-1, ioctl(self->fd, ARENA_IOC_SUM_LIST, &sl));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, ioctl(self->fd, ARENA_IOC_INFO, &info));
+	EXPECT_EQ(0, info.pages_in_use);
 }
 
 struct racer {
