@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use core::sync::atomic::{AtomicU64, Ordering};
-//! use kernel::miscdev::{Operations, Registration};
+//! use kernel::miscdev::{File, Operations, Registration};
 //! use kernel::prelude::*;
 //! use kernel::uaccess::UserPtr;
 //!
@@ -28,7 +28,7 @@
 //!     }
 //!
 //!     // Any ioctl bumps the counter and stores it at `arg`.
-//!     fn ioctl(&self, _cmd: u32, arg: usize) -> Result<isize> {
+//!     fn ioctl(&self, _file: &File, _cmd: u32, arg: usize) -> Result<isize> {
 //!         let v = self.0.fetch_add(1, Ordering::Relaxed) + 1;
 //!         UserPtr::new(arg).write(&v)?;
 //!         Ok(0)
@@ -63,10 +63,25 @@ use core::{
 #[repr(transparent)]
 pub struct File(UnsafeCell<bindings::file>);
 
+/// `FMODE_READ`: the file was opened for reading.
+pub const FMODE_READ: u32 = bindings::BINDINGS_FMODE_READ;
+/// `FMODE_WRITE`: the file was opened for writing.
+pub const FMODE_WRITE: u32 = bindings::BINDINGS_FMODE_WRITE;
+
 impl File {
     /// Returns the raw `struct file` pointer.
     pub fn as_ptr(&self) -> *mut bindings::file {
         self.0.get()
+    }
+
+    /// The file's `f_mode`: `FMODE_*` bits, such as [`FMODE_WRITE`] for a
+    /// file opened for writing.  The access bits never change once the
+    /// file is open; some others may.
+    pub fn mode(&self) -> u32 {
+        // SAFETY: The file is valid during the callback (type invariant).
+        // The VFS may update other bits of `f_mode` concurrently, so read
+        // it once, volatile, as C's `READ_ONCE()` would.
+        unsafe { core::ptr::addr_of!((*self.as_ptr()).f_mode).read_volatile() }
     }
 }
 
@@ -122,8 +137,9 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// Creates the state of a new open file.
     fn open() -> Result<Self>;
 
-    /// Handles `ioctl(fd, cmd, arg)`; the default returns `ENOTTY`.
-    fn ioctl(&self, _cmd: u32, _arg: usize) -> Result<isize> {
+    /// Handles `ioctl(fd, cmd, arg)` on `file`; the default returns
+    /// `ENOTTY`.
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: usize) -> Result<isize> {
         Err(ENOTTY)
     }
 
@@ -332,9 +348,10 @@ unsafe extern "C" fn ioctl_cb<T: Operations>(
     cmd: c_uint,
     arg: c_ulong,
 ) -> c_long {
-    // SAFETY: The file is open (the VFS holds a reference).
-    let data = unsafe { file_data::<T>(file) };
-    match data.ioctl(cmd, arg as usize) {
+    // SAFETY: The file is open (the VFS holds a reference) for the whole
+    // call, and `File` is `repr(transparent)`.
+    let (data, f) = unsafe { (file_data::<T>(file), &*(file as *const File)) };
+    match data.ioctl(f, cmd, arg as usize) {
         Ok(v) => v as c_long,
         Err(e) => e.to_errno() as c_long,
     }
