@@ -298,13 +298,15 @@ impl Operations for ArenaFile {
     }
 }
 
+kernel::misc_file_operations!(ARENA_FOPS, ArenaFile);
+
 struct RustArena {
     _dev: Registration<ArenaFile>,
 }
 
 impl kernel::Module for RustArena {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        let dev = Registration::register(b"rust_arena\0", 0o600, module)?;
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let dev = Registration::register(b"rust_arena\0", 0o600, &ARENA_FOPS)?;
         pr_info!("/dev/rust_arena ready (minor {})\n", dev.minor());
         Ok(RustArena { _dev: dev })
     }
