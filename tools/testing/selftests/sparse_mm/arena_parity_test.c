@@ -42,9 +42,11 @@ static const struct driver {
 	const char *name;
 	const char *dev;
 	const char *ko;
+	const char *module;
 } drivers[] = {
-	{ "C", "/dev/arena", "/lib/modules/arena_sample.ko" },
-	{ "Rust", "/dev/rust_arena", "/lib/modules/rust_arena.ko" },
+	{ "C", "/dev/arena", "/lib/modules/arena_sample.ko", "arena_sample" },
+	{ "Rust", "/dev/rust_arena", "/lib/modules/rust_arena.ko",
+	  "rust_arena" },
 };
 
 /* Open @d's device with @flags, loading its module first if needed. */
@@ -749,6 +751,25 @@ TEST(concurrent_setup)
 					EXPECT_EQ(r[n].size, i.size);
 			close(fd);
 		}
+	}
+}
+
+/*
+ * An open file pins its driver's module (file_operations.owner), so the
+ * operations table the VFS reads until the file is gone cannot go away.
+ */
+TEST(open_file_pins_module)
+{
+	int k, fd, ret;
+
+	for (k = 0; k < 2; k++) {
+		fd = open_driver(&drivers[k], O_RDWR);
+		ASSERT_LE(0, fd);
+		ret = syscall(SYS_delete_module, drivers[k].module, O_NONBLOCK);
+		/* In use: refused at once with O_NONBLOCK. */
+		EXPECT_EQ(EWOULDBLOCK, ret ? errno : 0)
+			TH_LOG("%s", drivers[k].name);
+		close(fd);
 	}
 }
 
