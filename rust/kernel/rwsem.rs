@@ -22,10 +22,13 @@
 //! fn example() -> Result {
 //!     let sem: RwSemaphore = kernel::new_rwsem!()?;
 //!     {
-//!         let _r1 = sem.read();
-//!         let _r2 = sem.read(); // Readers share the lock.
+//!         let _r = sem.read();
+//!         // Readers share the lock; a writer must wait.
+//!         assert!(sem.try_read().is_some());
+//!         assert!(sem.try_write().is_none());
 //!     }
-//!     let _w = sem.write(); // A writer waits for every reader.
+//!     let _w = sem.write();
+//!     assert!(sem.try_read().is_none());
 //!     Ok(())
 //! }
 //! ```
@@ -174,6 +177,36 @@ impl RwSemaphore {
             sem: self,
             _not_send: PhantomData,
         }
+    }
+
+    /// Takes the semaphore for reading if that needs no waiting.
+    ///
+    /// Context: any context that may take a semaphore: never sleeps.
+    pub fn try_read(&self) -> Option<ReadGuard<'_>> {
+        // SAFETY: The semaphore is initialised (type invariant).
+        if unsafe { bindings::down_read_trylock(self.sem.get()) } == 0 {
+            return None;
+        }
+        // INVARIANT: the read lock is held; the guard releases it.
+        Some(ReadGuard {
+            sem: self,
+            _not_send: PhantomData,
+        })
+    }
+
+    /// Takes the semaphore for writing if that needs no waiting.
+    ///
+    /// Context: as [`RwSemaphore::try_read`].
+    pub fn try_write(&self) -> Option<WriteGuard<'_>> {
+        // SAFETY: The semaphore is initialised (type invariant).
+        if unsafe { bindings::down_write_trylock(self.sem.get()) } == 0 {
+            return None;
+        }
+        // INVARIANT: the write lock is held; the guard releases it.
+        Some(WriteGuard {
+            sem: self,
+            _not_send: PhantomData,
+        })
     }
 
     /// Takes the semaphore for writing, waiting for every other holder.
