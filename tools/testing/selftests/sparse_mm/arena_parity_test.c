@@ -655,7 +655,7 @@ static int run_table(struct __test_metadata *_metadata,
 			bad++;
 		}
 	}
-	ksft_print_msg("%zu cases, %d failed\n", n, bad);
+	TH_LOG("%zu cases, %d failed", n, bad);
 	return bad;
 }
 
