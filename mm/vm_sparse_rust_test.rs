@@ -12,6 +12,7 @@
 use kernel::ktap::{run_suite, Case, CaseResult};
 use kernel::page::{Page, PAGE_SIZE};
 use kernel::prelude::*;
+use kernel::rwsem::RwSemaphore;
 use kernel::vm_sparse::{MapError, SparseArea};
 use kernel::{
     bindings,
@@ -284,10 +285,35 @@ fn bad_size() -> CaseResult {
     Ok(())
 }
 
+/// The C semaphore behind `RwSemaphore`: shared reads, exclusive writes,
+/// released by the guards, and still working after the Rust value moved.
+fn rwsem_exclusion() -> CaseResult {
+    let sem: RwSemaphore = ktap_try!(kernel::new_rwsem!());
+    {
+        let _r = sem.read();
+        ktap_expect!(sem.try_read().is_some());
+        ktap_expect!(sem.try_write().is_none());
+    }
+    // Moving the Rust value leaves the C structure where it was.
+    let moved = [sem];
+    let sem = &moved[0];
+    {
+        let _w = sem.write();
+        ktap_expect!(sem.try_read().is_none());
+        ktap_expect!(sem.try_write().is_none());
+    }
+    ktap_expect!(sem.try_write().is_some());
+    Ok(())
+}
+
 const CASES: &[Case] = &[
     Case {
         name: "page_bounds",
         run: page_bounds,
+    },
+    Case {
+        name: "rwsem_exclusion",
+        run: rwsem_exclusion,
     },
     Case {
         name: "map_write_read",
@@ -321,10 +347,11 @@ const CASES: &[Case] = &[
 
 #[cfg(CONFIG_VM_ARENA)]
 mod arena {
+    use kernel::bindings::arena_list_node;
     use kernel::error::code::*;
     use kernel::ktap::{Case, CaseResult};
     use kernel::page::PAGE_SIZE;
-    use kernel::vm_arena::{Arena, ArenaSlot, ANY, ATOMIC_MAX_SIZE, F_ATOMIC, MAX_SIZE};
+    use kernel::vm_arena::{pages_for, Arena, ArenaSlot, ANY, ATOMIC_MAX_SIZE, F_ATOMIC, MAX_SIZE};
     use kernel::{bindings, ktap_expect, ktap_expect_eq, ktap_try};
 
     const SIZE: u64 = 64 * PAGE_SIZE as u64;
@@ -411,6 +438,27 @@ mod arena {
         Ok(())
     }
 
+    fn typed_access() -> CaseResult {
+        let a = ktap_try!(Arena::create(SIZE, 0, 0));
+        let nodes = [
+            arena_list_node { next: 7, value: 1 },
+            arena_list_node { next: 0, value: 2 },
+        ];
+        ktap_expect_eq!(a.write_pods(0, &nodes), Err(EFAULT));
+        ktap_try!(a.alloc(Some(0), 1, -1, 0));
+        // The second node ends exactly at the end of the page.
+        ktap_try!(a.write_pods(P - 32, &nodes));
+        let n: arena_list_node = ktap_try!(a.read_pod(P - 16));
+        ktap_expect_eq!((n.next, n.value), (0, 2));
+        ktap_expect!(a.read_pod::<arena_list_node>(P - 8).is_err());
+        ktap_expect_eq!(a.read_pod::<arena_list_node>(SIZE - 8).err(), Some(ERANGE));
+        // pages_for() never overflows.
+        ktap_expect_eq!(pages_for(0), 0);
+        ktap_expect_eq!(pages_for(P + 1), 2);
+        ktap_expect_eq!(pages_for(u64::MAX), u64::MAX / P + 1);
+        Ok(())
+    }
+
     fn refs_and_slot() -> CaseResult {
         let a = ktap_try!(Arena::create(SIZE, 0, 0));
         let b = a.clone();
@@ -475,6 +523,10 @@ mod arena {
         Case {
             name: "kernel_access",
             run: kernel_access,
+        },
+        Case {
+            name: "typed_access",
+            run: typed_access,
         },
         Case {
             name: "refs_and_slot",

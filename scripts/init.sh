@@ -139,6 +139,8 @@ test)
 	# Stays armed for the user-space fail-nth sweeps below.
 	section kunit-fail-nth kunit_fail_nth
 	section kunit-rust kunit_rust
+	# Every *_test program; arena_parity_test loads both arena drivers
+	# (arena_sample.ko and rust_arena.ko) and compares them case by case.
 	for t in $(cat /tests); do
 		section "$t" "/bin/$t"
 	done

@@ -4,9 +4,11 @@
 //!
 //! C header: [`include/linux/miscdevice.h`](../../../../include/linux/miscdevice.h)
 //!
-//! A driver implements [`Operations`] for its per-open state and keeps a
-//! [`Registration`] for as long as the device should exist (normally in
-//! its module data, so that module exit removes the device).  Every
+//! A driver implements [`Operations`] for its per-open state, declares
+//! its operations table in static memory with [`misc_file_operations!`]
+//! and keeps a [`Registration`] for as long as the device should exist
+//! (normally in its module data, so that module exit removes the
+//! device).  Every
 //! `open()` of `/dev/<name>` creates a new state with
 //! [`Operations::open`]; the last close drops it.  Only the operations
 //! the sample drivers need exist: open, release, `unlocked_ioctl`, `mmap`,
@@ -16,7 +18,7 @@
 //!
 //! ```
 //! use core::sync::atomic::{AtomicU64, Ordering};
-//! use kernel::miscdev::{Operations, Registration};
+//! use kernel::miscdev::{File, Operations, Registration};
 //! use kernel::prelude::*;
 //! use kernel::uaccess::UserPtr;
 //!
@@ -28,22 +30,23 @@
 //!     }
 //!
 //!     // Any ioctl bumps the counter and stores it at `arg`.
-//!     fn ioctl(&self, _cmd: u32, arg: usize) -> Result<isize> {
+//!     fn ioctl(&self, _file: &File, _cmd: u32, arg: usize) -> Result<isize> {
 //!         let v = self.0.fetch_add(1, Ordering::Relaxed) + 1;
 //!         UserPtr::new(arg).write(&v)?;
 //!         Ok(0)
 //!     }
 //! }
 //!
-//! fn init(module: &'static ThisModule) -> Result<Registration<Counter>> {
-//!     Registration::register(b"counter\0", 0o600, module)
+//! kernel::misc_file_operations!(COUNTER_FOPS, Counter);
+//!
+//! fn init() -> Result<Registration<Counter>> {
+//!     Registration::register(b"counter\0", 0o600, &COUNTER_FOPS)
 //! }
 //! ```
 
 use crate::{
     bindings,
     error::{code::*, Error, Result},
-    ThisModule,
 };
 use alloc::boxed::Box;
 use core::{
@@ -63,10 +66,25 @@ use core::{
 #[repr(transparent)]
 pub struct File(UnsafeCell<bindings::file>);
 
+/// `FMODE_READ`: the file was opened for reading.
+pub const FMODE_READ: u32 = bindings::BINDINGS_FMODE_READ;
+/// `FMODE_WRITE`: the file was opened for writing.
+pub const FMODE_WRITE: u32 = bindings::BINDINGS_FMODE_WRITE;
+
 impl File {
     /// Returns the raw `struct file` pointer.
     pub fn as_ptr(&self) -> *mut bindings::file {
         self.0.get()
+    }
+
+    /// The file's `f_mode`: `FMODE_*` bits, such as [`FMODE_WRITE`] for a
+    /// file opened for writing.  The access bits never change once the
+    /// file is open; some others may.
+    pub fn mode(&self) -> u32 {
+        // SAFETY: The file is valid during the callback (type invariant).
+        // The VFS may update other bits of `f_mode` concurrently, so read
+        // it once, volatile, as C's `READ_ONCE()` would.
+        unsafe { core::ptr::addr_of!((*self.as_ptr()).f_mode).read_volatile() }
     }
 }
 
@@ -122,8 +140,9 @@ pub trait Operations: Sized + Send + Sync + 'static {
     /// Creates the state of a new open file.
     fn open() -> Result<Self>;
 
-    /// Handles `ioctl(fd, cmd, arg)`; the default returns `ENOTTY`.
-    fn ioctl(&self, _cmd: u32, _arg: usize) -> Result<isize> {
+    /// Handles `ioctl(fd, cmd, arg)` on `file`; the default returns
+    /// `ENOTTY`.
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: usize) -> Result<isize> {
         Err(ENOTTY)
     }
 
@@ -159,8 +178,88 @@ pub trait Operations: Sized + Send + Sync + 'static {
 struct Inner {
     // First field: `misc_open()` hands it to our `open` as private_data.
     mdev: bindings::miscdevice,
-    fops: bindings::file_operations,
     open_files: AtomicUsize,
+}
+
+/// The `file_operations` table of a misc device whose files use `T` as
+/// their state, in static memory.
+///
+/// The VFS reads a file's operations table until the very end of the
+/// file's life (`fops_put()` after `release`, and on a failed open), so
+/// the table must outlive every file: it is a `static` of the driver's
+/// module, which open files pin through its `owner`.  Declare one with
+/// [`misc_file_operations!`] and pass it to [`Registration::register`].
+pub struct FileOperations<T: Operations> {
+    fops: bindings::file_operations,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: The table is never written after it is built; C only reads it.
+unsafe impl<T: Operations> Sync for FileOperations<T> {}
+
+impl<T: Operations> FileOperations<T> {
+    /// Builds the table; use [`misc_file_operations!`].
+    ///
+    /// # Safety
+    ///
+    /// `owner` must be the module that holds the code of `T` and the
+    /// table itself (its `__this_module`), or null for built-in code.
+    #[doc(hidden)]
+    pub const unsafe fn new(owner: *mut bindings::module) -> Self {
+        // SAFETY: Every field of `file_operations` is an `Option` of a
+        // function pointer, a raw pointer or an integer, for which all
+        // zero bytes are a valid value (`None`, null, 0).
+        let mut fops: bindings::file_operations = unsafe {
+            core::mem::transmute([0u8; core::mem::size_of::<bindings::file_operations>()])
+        };
+        fops.owner = owner;
+        fops.open = Some(open_cb::<T>);
+        fops.release = Some(release_cb::<T>);
+        fops.unlocked_ioctl = Some(ioctl_cb::<T>);
+        fops.mmap = Some(mmap_cb::<T>);
+        fops.llseek = Some(bindings::noop_llseek);
+        #[cfg(CONFIG_COMPAT)]
+        {
+            fops.compat_ioctl = Some(bindings::compat_ptr_ioctl);
+        }
+        if T::HAS_GET_UNMAPPED_AREA {
+            fops.get_unmapped_area = Some(get_unmapped_area_cb::<T>);
+        }
+        if T::HAS_SHOW_FDINFO {
+            fops.show_fdinfo = Some(show_fdinfo_cb::<T>);
+        }
+        Self {
+            fops,
+            _p: PhantomData,
+        }
+    }
+}
+
+/// Declares `static $name: FileOperations<$t>`, the operations table of a
+/// misc device whose files use `$t` as their state, owned by the module
+/// this is written in.
+///
+/// ```ignore
+/// kernel::misc_file_operations!(FOPS, MyFile);
+/// let reg = Registration::register(b"mydev\0", 0o600, &FOPS)?;
+/// ```
+#[macro_export]
+macro_rules! misc_file_operations {
+    ($name:ident, $t:ty) => {
+        #[cfg(MODULE)]
+        static $name: $crate::miscdev::FileOperations<$t> = {
+            extern "C" {
+                static __this_module: core::cell::UnsafeCell<$crate::bindings::module>;
+            }
+            // SAFETY: `__this_module` is this module's, which holds `$t`'s
+            // code and this table.
+            unsafe { $crate::miscdev::FileOperations::new(__this_module.get()) }
+        };
+        #[cfg(not(MODULE))]
+        // SAFETY: Built-in code has no owner module.
+        static $name: $crate::miscdev::FileOperations<$t> =
+            unsafe { $crate::miscdev::FileOperations::new(core::ptr::null_mut()) };
+    };
 }
 
 /// `file->private_data` of an open file.
@@ -174,7 +273,7 @@ struct FileData<T> {
 /// # Invariants
 ///
 /// `inner` comes from `Box::into_raw()`; its `mdev` is registered with
-/// `misc_register()` and points at its `fops`.  The allocation outlives
+/// `misc_register()` and points at a static [`FileOperations<T>`].  The allocation outlives
 /// every open file of the device: `drop` deregisters the device (so no
 /// new file can open) and frees it only if no file is open; otherwise it
 /// is left allocated (a driver that drops its registration while files
@@ -202,33 +301,17 @@ impl<T: Operations> Registration<T> {
     ///
     /// Errors: `EINVAL` for a bad name, `ENOMEM`, or what `misc_register()`
     /// returns (`EBUSY` if the name is taken).
-    pub fn register(name: &'static [u8], mode: u16, module: &'static ThisModule) -> Result<Self> {
+    pub fn register(
+        name: &'static [u8],
+        mode: u16,
+        fops: &'static FileOperations<T>,
+    ) -> Result<Self> {
         match name.split_last() {
             Some((0, rest)) if !rest.is_empty() && !rest.contains(&0) => (),
             _ => return Err(EINVAL),
         }
-        let mut fops = bindings::file_operations {
-            owner: module.as_ptr(),
-            open: Some(open_cb::<T>),
-            release: Some(release_cb::<T>),
-            unlocked_ioctl: Some(ioctl_cb::<T>),
-            mmap: Some(mmap_cb::<T>),
-            llseek: Some(bindings::noop_llseek),
-            ..Default::default()
-        };
-        #[cfg(CONFIG_COMPAT)]
-        {
-            fops.compat_ioctl = Some(bindings::compat_ptr_ioctl);
-        }
-        if T::HAS_GET_UNMAPPED_AREA {
-            fops.get_unmapped_area = Some(get_unmapped_area_cb::<T>);
-        }
-        if T::HAS_SHOW_FDINFO {
-            fops.show_fdinfo = Some(show_fdinfo_cb::<T>);
-        }
         let inner = Box::try_new(Inner {
             mdev: Default::default(),
-            fops,
             open_files: AtomicUsize::new(0),
         })?;
         let inner = Box::into_raw(inner);
@@ -239,7 +322,7 @@ impl<T: Operations> Registration<T> {
             (*inner).mdev.minor = bindings::MISC_DYNAMIC_MINOR as _;
             (*inner).mdev.name = name.as_ptr().cast();
             (*inner).mdev.mode = mode;
-            (*inner).mdev.fops = &(*inner).fops;
+            (*inner).mdev.fops = &fops.fops;
             bindings::misc_register(&mut (*inner).mdev)
         };
         if ret < 0 {
@@ -332,9 +415,10 @@ unsafe extern "C" fn ioctl_cb<T: Operations>(
     cmd: c_uint,
     arg: c_ulong,
 ) -> c_long {
-    // SAFETY: The file is open (the VFS holds a reference).
-    let data = unsafe { file_data::<T>(file) };
-    match data.ioctl(cmd, arg as usize) {
+    // SAFETY: The file is open (the VFS holds a reference) for the whole
+    // call, and `File` is `repr(transparent)`.
+    let (data, f) = unsafe { (file_data::<T>(file), &*(file as *const File)) };
+    match data.ioctl(f, cmd, arg as usize) {
         Ok(v) => v as c_long,
         Err(e) => e.to_errno() as c_long,
     }

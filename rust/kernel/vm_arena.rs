@@ -47,6 +47,7 @@ use crate::{
 };
 use core::{
     cell::UnsafeCell,
+    mem::{size_of, size_of_val, MaybeUninit},
     ptr::NonNull,
     sync::atomic::{AtomicU8, Ordering},
 };
@@ -124,14 +125,15 @@ impl Arena {
     ///
     /// Context: process context; may sleep.
     ///
-    /// Errors: `EINVAL` (bad count, flags or alignment), `ERANGE` (outside
-    /// the arena), `EBUSY` (overlaps allocated or reserved pages), `ENOMEM`.
+    /// Errors: `EINVAL` (zero count, bad flags, node or alignment), `E2BIG`
+    /// (more pages than the arena has), `ERANGE` (outside the arena),
+    /// `EBUSY` (overlaps allocated or reserved pages), `ENOMEM`.
     pub fn alloc(&self, at: Option<u64>, count: u64, node: i32, flags: u32) -> Result<u64> {
         let kaddr = match at {
             Some(off) => self.kaddr(off)?,
             None => core::ptr::null_mut(),
         };
-        let count = usize::try_from(count).map_err(|_| EINVAL)?;
+        let count = usize::try_from(count).map_err(|_| E2BIG)?;
         // SAFETY: `self.ptr` is live (type invariant); the callee checks
         // the range.
         let p = from_err_ptr(unsafe {
@@ -145,12 +147,12 @@ impl Arena {
     ///
     /// Context: process context; may sleep.
     ///
-    /// Errors: `EINVAL` (bad count or alignment), `ERANGE` (outside the
-    /// arena), `ENOENT` (a page in the range is not allocated: nothing is
-    /// freed then).
+    /// Errors: `EINVAL` (zero count or bad alignment), `E2BIG` (more pages
+    /// than the arena has), `ERANGE` (outside the arena), `ENOENT` (a page
+    /// in the range is not allocated: nothing is freed then).
     pub fn free(&self, offset: u64, count: u64) -> Result {
         let kaddr = self.kaddr(offset)?;
-        let count = usize::try_from(count).map_err(|_| EINVAL)?;
+        let count = usize::try_from(count).map_err(|_| E2BIG)?;
         // SAFETY: As in `alloc`.
         to_result(unsafe { bindings::vm_arena_free_pages(self.as_ptr(), kaddr, count as _) })
     }
@@ -163,7 +165,7 @@ impl Arena {
     /// Errors: as for [`Arena::alloc`].
     pub fn reserve(&self, offset: u64, count: u64) -> Result {
         let kaddr = self.kaddr(offset)?;
-        let count = usize::try_from(count).map_err(|_| EINVAL)?;
+        let count = usize::try_from(count).map_err(|_| E2BIG)?;
         // SAFETY: As in `alloc`.
         to_result(unsafe { bindings::vm_arena_reserve(self.as_ptr(), kaddr, count as _) })
     }
@@ -277,69 +279,71 @@ impl Arena {
         unsafe { bindings::vm_arena_show_fdinfo(self.as_ptr(), m.as_ptr()) }
     }
 
-    /// Kernel address of `len` bytes at `offset`, or `ERANGE` if they are
-    /// not all inside the arena.
-    fn span(&self, offset: u64, len: usize) -> Result<usize> {
-        let end = offset.checked_add(len as u64).ok_or(ERANGE)?;
-        if end > self.size() {
-            return Err(ERANGE);
-        }
-        Ok(self.kaddr(offset)? as usize)
-    }
-
-    /// Copies bytes at `offset` into `buf` through the kernel mapping.
+    /// Copies bytes at `offset` into `buf` with `vm_arena_read()`.
     ///
     /// Safe against pages being freed at the same time (by user space,
     /// say): the copy does not fault on a page that is not allocated, it
-    /// fails.
+    /// fails.  This is how kernel code reads arena memory that user space
+    /// can free (`Documentation/mm/vm_arena.rst`).
     ///
-    /// Context: any context.
+    /// Context: any context except NMI; never sleeps.
     ///
     /// Errors: `ERANGE` if the range is not inside the arena, `EFAULT` if a
     /// page of it is not allocated (`buf` may then be partly written).
     pub fn read(&self, offset: u64, buf: &mut [u8]) -> Result {
-        let src = self.span(offset, buf.len())?;
-        // SAFETY: `buf` is valid for writes of its length; the source is
-        // inside the arena's kernel range (checked above), where an access
-        // to a page that is not mapped fails instead of faulting.
-        let ret = unsafe {
-            bindings::copy_from_kernel_nofault(
-                buf.as_mut_ptr().cast(),
-                src as *const core::ffi::c_void,
-                buf.len() as _,
-            )
-        };
-        if ret != 0 {
-            return Err(EFAULT);
-        }
-        Ok(())
+        // SAFETY: `self.ptr` is live (type invariant) and `buf` is valid
+        // for writes of its length; the callee checks the range and copies
+        // without faulting.
+        to_result(unsafe {
+            bindings::vm_arena_read(self.as_ptr(), offset, buf.as_mut_ptr().cast(), buf.len())
+        })
     }
 
-    /// Copies `data` to `offset` through the kernel mapping, as
+    /// Copies `data` to `offset` with `vm_arena_write()`, as
     /// [`Arena::read`] in the other direction.
     ///
-    /// Context: any context.
+    /// Context: any context except NMI; never sleeps.
     ///
     /// Errors: `ERANGE` if the range is not inside the arena, `EFAULT` if a
-    /// page of it is not allocated (the rest may have been written).
-    // Not inlined: `copy_to_kernel_nofault()` is not exported to modules.
-    #[inline(never)]
+    /// page of it is not allocated (a prefix may have been written).
     pub fn write(&self, offset: u64, data: &[u8]) -> Result {
-        let dst = self.span(offset, data.len())?;
-        // SAFETY: As in `read`: the destination is inside the arena's
-        // kernel range, whose pages belong to the arena (never to other
-        // kernel objects), and a page that is not mapped fails the copy.
-        let ret = unsafe {
-            bindings::copy_to_kernel_nofault(
-                dst as *mut core::ffi::c_void,
-                data.as_ptr().cast(),
-                data.len() as _,
-            )
-        };
-        if ret != 0 {
-            return Err(EFAULT);
-        }
-        Ok(())
+        // SAFETY: `self.ptr` is live and `data` is valid for reads of its
+        // length; the callee checks the range and copies without faulting.
+        to_result(unsafe {
+            bindings::vm_arena_write(self.as_ptr(), offset, data.as_ptr().cast(), data.len())
+        })
+    }
+
+    /// Reads a `T` at `offset` with `vm_arena_read()`, as [`Arena::read`].
+    ///
+    /// Context: any context except NMI; never sleeps.
+    ///
+    /// Errors: as for [`Arena::read`].
+    pub fn read_pod<T: Pod>(&self, offset: u64) -> Result<T> {
+        let mut v = MaybeUninit::<T>::uninit();
+        // SAFETY: `self.ptr` is live and `v` is valid for writes of
+        // `size_of::<T>()` bytes.
+        to_result(unsafe {
+            bindings::vm_arena_read(self.as_ptr(), offset, v.as_mut_ptr().cast(), size_of::<T>())
+        })?;
+        // SAFETY: The copy succeeded, so every byte was written, and
+        // `T: Pod` accepts any bit pattern.
+        Ok(unsafe { v.assume_init() })
+    }
+
+    /// Writes the `T`s of `data` at `offset` with `vm_arena_write()`, as
+    /// [`Arena::write`].
+    ///
+    /// Context: any context except NMI; never sleeps.
+    ///
+    /// Errors: as for [`Arena::write`].
+    pub fn write_pods<T: Pod>(&self, offset: u64, data: &[T]) -> Result {
+        // SAFETY: `T: Pod` has no padding, so all `size_of_val(data)`
+        // bytes of `data` are initialised; they are only read, while
+        // `data` is borrowed.
+        let bytes =
+            unsafe { core::slice::from_raw_parts(data.as_ptr().cast::<u8>(), size_of_val(data)) };
+        self.write(offset, bytes)
     }
 
     /// The atomic API, for arenas created with [`F_ATOMIC`] only.
@@ -388,7 +392,7 @@ impl AtomicArena<'_> {
             Some(off) => a.kaddr(off)?,
             None => core::ptr::null_mut(),
         };
-        let count = usize::try_from(count).map_err(|_| EINVAL)?;
+        let count = usize::try_from(count).map_err(|_| E2BIG)?;
         // SAFETY: The arena is live and atomic (checked when `self` was
         // made); the callee checks the range.
         let p = from_err_ptr(unsafe {
@@ -404,7 +408,7 @@ impl AtomicArena<'_> {
     pub fn free(&self, offset: u64, count: u64) -> Result {
         let a = self.arena;
         let kaddr = a.kaddr(offset)?;
-        let count = usize::try_from(count).map_err(|_| EINVAL)?;
+        let count = usize::try_from(count).map_err(|_| E2BIG)?;
         // SAFETY: As in `alloc`.
         to_result(unsafe { bindings::vm_arena_free_pages_atomic(a.as_ptr(), kaddr, count as _) })
     }
@@ -501,15 +505,28 @@ impl Default for ArenaSlot {
     }
 }
 
-/// Number of pages covering `bytes`.
+/// Number of pages covering `bytes` (never overflows).
 pub fn pages_for(bytes: u64) -> u64 {
-    (bytes + PAGE_SIZE as u64 - 1) / PAGE_SIZE as u64
+    let page = PAGE_SIZE as u64;
+    bytes / page + u64::from(bytes % page != 0)
 }
 
-// SAFETY: The user ABI structures of `include/uapi/linux/vm_arena.h` are
-// made of `__u64`, `__u32` and `__s32` fields laid out without padding
-// (explicit `__reserved` fields fill the holes); every bit pattern is a
-// valid value.
+// The user ABI structures of `include/uapi/linux/vm_arena.h` are made of
+// `__u64`, `__u32` and `__s32` fields laid out without padding (explicit
+// `__reserved` fields fill the holes): their sizes are the sums of their
+// fields'.
+const _: () = {
+    assert!(size_of::<bindings::arena_setup>() == 8 + 4 + 4 + 8);
+    assert!(size_of::<bindings::arena_alloc>() == 8 + 8 + 4 + 4);
+    assert!(size_of::<bindings::arena_range>() == 8 + 8);
+    assert!(size_of::<bindings::arena_list_node>() == 8 + 8);
+    assert!(size_of::<bindings::arena_build_list>() == 8 + 8 + 8);
+    assert!(size_of::<bindings::arena_sum_list>() == 8 + 8 + 8);
+    assert!(size_of::<bindings::arena_info>() == 8 + 4 + 4 + 8 + 8 + 8);
+};
+
+// SAFETY: No padding (checked above) and integer fields only: every bit
+// pattern is a valid value.
 unsafe impl Pod for bindings::arena_setup {}
 // SAFETY: As above.
 unsafe impl Pod for bindings::arena_alloc {}
@@ -521,3 +538,5 @@ unsafe impl Pod for bindings::arena_build_list {}
 unsafe impl Pod for bindings::arena_sum_list {}
 // SAFETY: As above.
 unsafe impl Pod for bindings::arena_info {}
+// SAFETY: As above.
+unsafe impl Pod for bindings::arena_list_node {}

@@ -7,21 +7,28 @@
 //! arena with `ARENA_IOC_SETUP` (once), then allocates, frees and
 //! reserves pages by byte offset, maps the arena with `mmap()`, and asks
 //! the kernel to build a linked list in it or to walk one user space
-//! built.  Errors: `ENXIO` for any ioctl but SETUP before SETUP, `EBUSY`
-//! for a second SETUP, `EINVAL` for non-zero reserved fields, `ENOTTY`
-//! for an unknown command, `EFAULT` for a bad argument pointer, `EINVAL`
-//! for `mmap()` before SETUP; the rest comes from the arena core.
+//! built.  It answers every call as the C sample does, checks in the
+//! same order: `ENOTTY` for an unknown command, `EBADF` for a command
+//! that changes the arena on a file opened without write access, `ENXIO`
+//! for any ioctl but SETUP before SETUP, `EFAULT` for a bad argument
+//! pointer, `EINVAL` for non-zero reserved or output fields, then the
+//! checks of each call (`EBUSY` for a second SETUP); the rest comes from
+//! the arena core.  `mmap()` before SETUP is `EINVAL`.
+//! `tools/testing/selftests/sparse_mm/arena_parity_test.c` compares the
+//! two drivers case by case.
 
 use kernel::prelude::*;
 use kernel::{
     bindings::{
-        arena_alloc, arena_build_list, arena_info, arena_range, arena_setup, arena_sum_list,
-        ARENA_IOC_MAGIC,
+        arena_alloc, arena_build_list, arena_info, arena_list_node, arena_range, arena_setup,
+        arena_sum_list, ARENA_IOC_MAGIC,
     },
     error::code::*,
     ioctl::{_IOR, _IOW, _IOWR},
-    miscdev::{File, Operations, Registration, SeqFile, VmArea},
+    miscdev::{File, Operations, Registration, SeqFile, VmArea, FMODE_WRITE},
+    new_rwsem,
     page::PAGE_SIZE,
+    rwsem::RwSemaphore,
     uaccess::UserPtr,
     vm_arena::{pages_for, Arena, ArenaSlot, ALLOC_POPULATE},
 };
@@ -44,11 +51,13 @@ const SUM_LIST: u32 = _IOWR::<arena_sum_list>(ARENA_IOC_MAGIC, 6);
 
 /// `ARENA_ANY`: allocate anywhere.
 const ANY: u64 = u64::MAX;
-/// Size of `struct arena_list_node`: `next`, then `value`.
-const NODE: u64 = 16;
+/// Size of `struct arena_list_node`.
+const NODE: u64 = core::mem::size_of::<arena_list_node>() as u64;
 /// Longest list BUILD_LIST makes and SUM_LIST follows.
 const MAX_NODES: u64 = 1 << 20;
 const PAGE: u64 = PAGE_SIZE as u64;
+/// Nodes in one page.
+const NODES_PER_PAGE: u64 = PAGE / NODE;
 
 /// Checks a byte offset as the C sample does: `EINVAL` if misaligned,
 /// `ERANGE` if outside the arena.
@@ -64,24 +73,33 @@ fn check_offset(arena: &Arena, offset: u64) -> Result<u64> {
 
 /// One open file of `/dev/rust_arena`.
 struct ArenaFile {
+    /// Held for writing around SETUP, which it serialises (the C
+    /// sample's mutex).
+    setup_sem: RwSemaphore,
+    /// Read around an allocation until user space knows where it went
+    /// (ALLOC, BUILD_LIST), write around FREE: so the undo of a failed
+    /// copy to user space frees exactly the pages this call allocated,
+    /// never pages another thread freed and allocated again meanwhile,
+    /// and BUILD_LIST's pages cannot be freed while it fills them.
+    free_sem: RwSemaphore,
+    /// Set once by SETUP, then stable.
     slot: ArenaSlot,
 }
 
 impl ArenaFile {
-    fn arena(&self) -> Result<&Arena> {
-        self.slot.get().ok_or(ENXIO)
-    }
-
     fn setup(&self, arg: UserPtr) -> Result {
         let s: arena_setup = arg.read()?;
         if s.__reserved != 0 {
             return Err(EINVAL);
         }
+        let _guard = self.setup_sem.write();
         if self.slot.get().is_some() {
             return Err(EBUSY);
         }
-        let arena = Arena::create(s.size, s.flags, s.user_addr as usize)?;
-        // A racing SETUP on the same file may have won: ours is dropped.
+        // A user address that does not fit an `unsigned long` (32-bit).
+        let user_addr = usize::try_from(s.user_addr).map_err(|_| EINVAL)?;
+        let arena = Arena::create(s.size, s.flags, user_addr)?;
+        // SETUPs are serialised and the slot is empty: this cannot fail.
         self.slot.set(arena).map_err(|_| EBUSY)
     }
 
@@ -90,86 +108,116 @@ impl ArenaFile {
         let at = if a.offset == ANY {
             None
         } else {
-            Some(a.offset)
+            Some(check_offset(arena, a.offset)?)
         };
+        let _guard = self.free_sem.read();
+        // A count that does not fit an `unsigned long` is `E2BIG` here.
         let off = arena.alloc(at, a.count, a.node, a.flags)?;
         a.offset = off;
         if let Err(e) = arg.write(&a) {
-            // User space cannot learn where the pages went: undo.
+            // No FREE ran since the allocation: these are our pages.
             let _ = arena.free(off, a.count);
             return Err(e);
         }
         Ok(())
     }
 
+    fn free_or_reserve(&self, arena: &Arena, arg: UserPtr, reserve: bool) -> Result {
+        let r: arena_range = arg.read()?;
+        let off = check_offset(arena, r.offset)?;
+        if reserve {
+            return arena.reserve(off, r.count);
+        }
+        let _guard = self.free_sem.write();
+        arena.free(off, r.count)
+    }
+
+    /// The headline: a list built by the kernel, walked by user space.
     fn build_list(&self, arena: &Arena, arg: UserPtr) -> Result {
         let mut b: arena_build_list = arg.read()?;
-        if b.count == 0 {
+        if b.count == 0 || b.head != 0 || b.pages != 0 {
             return Err(EINVAL);
         }
         if b.count > MAX_NODES {
             return Err(E2BIG);
         }
-        if arena.user_base() == 0 {
+        let ubase = arena.user_base() as u64;
+        if ubase == 0 {
             return Err(ENXIO);
         }
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(NODES_PER_PAGE as usize)?;
         let pages = pages_for(b.count * NODE);
-        let off = arena.alloc(None, pages, -1, ALLOC_POPULATE)?;
-        let ret = Self::fill_list(arena, off, b.count).and_then(|head| {
-            b.head = head as u64;
-            b.pages = pages;
-            arg.write(&b)
-        });
+        let _guard = self.free_sem.read();
+        let first = arena.alloc(None, pages, -1, ALLOC_POPULATE)?;
+        let mut ret = Ok(());
+        let mut from = 0;
+        while from < b.count && ret.is_ok() {
+            ret = Self::fill_page(arena, &mut buf, first, ubase, from, b.count);
+            from += NODES_PER_PAGE;
+        }
+        b.head = ubase + first;
+        b.pages = pages;
+        let ret = ret.and_then(|()| arg.write(&b));
         if ret.is_err() {
-            let _ = arena.free(off, pages);
+            let _ = arena.free(first, pages);
         }
         ret
     }
 
-    /// Writes `count` nodes at `off`; returns the user address of the first.
-    fn fill_list(arena: &Arena, off: u64, count: u64) -> Result<usize> {
-        // The nodes point at each other by user address.
-        let head = arena.user_addr(off).ok_or(EINVAL)?;
-        for i in 0..count {
-            let at = off + i * NODE;
-            let next = if i + 1 < count {
-                arena.user_addr(at + NODE).ok_or(EINVAL)? as u64
+    /// Writes the nodes of one page with `vm_arena_write()`: the list
+    /// starts at byte offset `first`, which user space sees at
+    /// `ubase + first`; this page holds nodes `from..`.
+    fn fill_page(
+        arena: &Arena,
+        buf: &mut Vec<arena_list_node>,
+        first: u64,
+        ubase: u64,
+        from: u64,
+        count: u64,
+    ) -> Result {
+        let n = core::cmp::min(count - from, NODES_PER_PAGE);
+        buf.clear();
+        for idx in from..from + n {
+            let next = if idx + 1 < count {
+                ubase + first + (idx + 1) * NODE
             } else {
                 0
             };
-            let mut node = [0u8; NODE as usize];
-            node[..8].copy_from_slice(&next.to_ne_bytes());
-            node[8..].copy_from_slice(&(i * 3 + 1).to_ne_bytes());
-            arena.write(at, &node)?;
+            // Never allocates: the capacity is a page of nodes.
+            buf.try_push(arena_list_node {
+                next,
+                value: idx * 3 + 1,
+            })?;
         }
-        Ok(head)
+        arena.write_pods(first + from * NODE, buf)
     }
 
+    /// Follows a list user space built.  User space may free or rewrite
+    /// the nodes while we walk, so every read goes through
+    /// `vm_arena_read()`: a node on a page that is not allocated gives
+    /// `EFAULT`, not an oops.
     fn sum_list(&self, arena: &Arena, arg: UserPtr) -> Result {
         let mut s: arena_sum_list = arg.read()?;
-        let (mut cur, mut count, mut sum) = (s.head, 0u64, 0u64);
-        // User space may free or rewrite the nodes while we walk: every
-        // read fails cleanly (`EFAULT`) on a page that is not allocated.
-        while cur != 0 {
-            if count == MAX_NODES {
+        if s.count != 0 || s.sum != 0 {
+            return Err(EINVAL);
+        }
+        let mut uaddr = s.head;
+        while uaddr != 0 {
+            if s.count == MAX_NODES {
                 return Err(ELOOP);
             }
-            if cur % 8 != 0 || cur % PAGE > PAGE - NODE {
+            if uaddr % 8 != 0 || uaddr % PAGE > PAGE - NODE {
                 return Err(EINVAL);
             }
-            let off = arena.offset_of_user(cur as usize).ok_or(EFAULT)?;
-            let mut node = [0u8; NODE as usize];
-            arena.read(off, &mut node)?;
-            let mut next = [0u8; 8];
-            let mut value = [0u8; 8];
-            next.copy_from_slice(&node[..8]);
-            value.copy_from_slice(&node[8..]);
-            cur = u64::from_ne_bytes(next);
-            sum = sum.wrapping_add(u64::from_ne_bytes(value));
-            count += 1;
+            // As the C sample's `unsigned long` argument: truncated on
+            // 32-bit.
+            let off = arena.offset_of_user(uaddr as usize).ok_or(EFAULT)?;
+            let node: arena_list_node = arena.read_pod(off).map_err(|_| EFAULT)?;
+            s.sum = s.sum.wrapping_add(node.value);
+            s.count += 1;
+            uaddr = node.next;
         }
-        s.count = count;
-        s.sum = sum;
         arg.write(&s)
     }
 
@@ -189,29 +237,36 @@ impl ArenaFile {
 impl Operations for ArenaFile {
     fn open() -> Result<Self> {
         Ok(ArenaFile {
+            setup_sem: new_rwsem!()?,
+            free_sem: new_rwsem!()?,
             slot: ArenaSlot::new(),
         })
     }
 
-    fn ioctl(&self, cmd: u32, arg: usize) -> Result<isize> {
-        let arg = UserPtr::new(arg);
+    fn ioctl(&self, file: &File, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
-            SETUP => self.setup(arg)?,
-            ALLOC => self.alloc(self.arena()?, arg)?,
-            FREE | RESERVE => {
-                let arena = self.arena()?;
-                let r: arena_range = arg.read()?;
-                let off = check_offset(arena, r.offset)?;
-                if cmd == FREE {
-                    arena.free(off, r.count)?
-                } else {
-                    arena.reserve(off, r.count)?
+            // They change the arena: a read-only file may only look.
+            SETUP | ALLOC | FREE | RESERVE | BUILD_LIST => {
+                if file.mode() & FMODE_WRITE == 0 {
+                    return Err(EBADF);
                 }
             }
-            BUILD_LIST => self.build_list(self.arena()?, arg)?,
-            SUM_LIST => self.sum_list(self.arena()?, arg)?,
-            INFO => self.info(self.arena()?, arg)?,
+            SUM_LIST | INFO => (),
             _ => return Err(ENOTTY),
+        }
+        let arg = UserPtr::new(arg);
+        if cmd == SETUP {
+            self.setup(arg)?;
+            return Ok(0);
+        }
+        let arena = self.slot.get().ok_or(ENXIO)?;
+        match cmd {
+            ALLOC => self.alloc(arena, arg)?,
+            FREE => self.free_or_reserve(arena, arg, false)?,
+            RESERVE => self.free_or_reserve(arena, arg, true)?,
+            BUILD_LIST => self.build_list(arena, arg)?,
+            SUM_LIST => self.sum_list(arena, arg)?,
+            _ => self.info(arena, arg)?,
         }
         Ok(0)
     }
@@ -243,13 +298,15 @@ impl Operations for ArenaFile {
     }
 }
 
+kernel::misc_file_operations!(ARENA_FOPS, ArenaFile);
+
 struct RustArena {
     _dev: Registration<ArenaFile>,
 }
 
 impl kernel::Module for RustArena {
-    fn init(module: &'static ThisModule) -> Result<Self> {
-        let dev = Registration::register(b"rust_arena\0", 0o600, module)?;
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let dev = Registration::register(b"rust_arena\0", 0o600, &ARENA_FOPS)?;
         pr_info!("/dev/rust_arena ready (minor {})\n", dev.minor());
         Ok(RustArena { _dev: dev })
     }
