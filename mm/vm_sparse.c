@@ -414,6 +414,8 @@ struct vm_struct *get_prebuilt_sparse_vm_area(unsigned long size)
 	if (apply_to_page_range(&init_mm, sparse_base(area),
 				get_vm_area_size(area), sparse_prebuild_pte,
 				NULL)) {
+		/* Give back the tables built before memory ran out. */
+		vm_area_free_pgtables(area);
 		free_vm_area(area);
 		return NULL;
 	}
