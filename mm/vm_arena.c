@@ -53,6 +53,7 @@
  */
 
 #include <linux/bitmap.h>
+#include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -61,6 +62,8 @@
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/pagewalk.h>
 #include <linux/pseudo_fs.h>
 #include <linux/rmap.h>
@@ -77,6 +80,7 @@
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 #include "internal.h"
 
@@ -109,6 +113,9 @@ struct vm_arena {
 	 */
 	struct file *file;
 	struct address_space *mapping;	/* @file's */
+
+	kuid_t uid;			/* charged for the reservation */
+	unsigned long reserved_pages;	/* address space, guard included */
 };
 
 static const struct vm_operations_struct arena_vm_ops;
@@ -551,9 +558,14 @@ static int arena_fill(struct vm_arena *arena, unsigned long off,
 	if (ret)
 		goto free_pages;
 
-	/* The object takes its own reference on each page. */
+	/*
+	 * The object takes its own reference on each page.  Its index
+	 * nodes are charged to the creator, like the pages.
+	 */
+	old = set_active_memcg(arena->memcg);
 	ret = vm_object_set_pages(arena->obj, off, count, pages,
-				  gfp & ~(__GFP_ZERO | __GFP_ACCOUNT));
+				  gfp & ~__GFP_ZERO);
+	set_active_memcg(old);
 	if (ret) {
 		for (i = 0; i < count; i++) {
 			pages[i]->index = off + i;
@@ -587,6 +599,9 @@ static void arena_defer_retire(struct vm_arena *arena, struct list_head *list)
  * a single page, hand the allocation's own reference to the caller
  * instead of dropping it.
  */
+static struct page **arena_page_array(struct vm_arena *arena,
+				      unsigned long count, gfp_t gfp);
+
 static void *arena_alloc(struct vm_arena *arena, void *kaddr,
 			 unsigned long count, int node, unsigned int flags,
 			 bool atomic, bool defer, struct page **keep)
@@ -616,18 +631,24 @@ static void *arena_alloc(struct vm_arena *arena, void *kaddr,
 		ret = -E2BIG;
 	if (ret)
 		return ERR_PTR(ret);
+	/* More pages than the machine has can never be allocated. */
+	if (count > totalram_pages())
+		return ERR_PTR(-ENOMEM);
 
+	/* Claim first: a refused range costs no page array. */
+	ret = arena_claim(arena, &off, count, !kaddr, false, !atomic);
+	if (ret)
+		return ERR_PTR(ret);
 	if (count == 1) {
 		pages = &stack_page;
 	} else {
-		pages = kvmalloc_array(count, sizeof(*pages), gfp);
-		if (!pages)
+		pages = arena_page_array(arena, count, gfp);
+		if (!pages) {
+			arena_unclaim(arena, off, count, !atomic);
 			return ERR_PTR(-ENOMEM);
+		}
 	}
 
-	ret = arena_claim(arena, &off, count, !kaddr, false, !atomic);
-	if (ret)
-		goto out;
 	ret = arena_fill(arena, off, count, node,
 			 gfp | __GFP_ZERO | __GFP_ACCOUNT, pages, &undo);
 	if (ret) {
@@ -1314,6 +1335,9 @@ static struct file *arena_file_create(void)
 	return file;
 }
 
+static int arena_reserve_space(struct vm_arena *arena, unsigned long pages);
+static void arena_unreserve_space(struct vm_arena *arena);
+
 /**
  * vm_arena_create - create an arena
  * @size: bytes, a page multiple, at most %VM_ARENA_MAX_SIZE
@@ -1323,19 +1347,25 @@ static struct file *arena_file_create(void)
  *	first mmap() choose
  *
  * The arena starts with one reference, owned by the caller; every user
- * mapping holds another.  Pages are charged to the memory cgroup of the
- * calling task.
+ * mapping holds another.  The arena, its bitmaps, its index and every
+ * page later allocated in it are charged to the memory cgroup of the
+ * calling task (see vm_arena_memory()).  Its kernel page tables are given
+ * back when it is destroyed.
  *
  * Context: Process context; may sleep.
  * Return: the arena, or an ERR_PTR(): -EINVAL for a zero or misaligned
  * @size, unknown @flags or a bad @user_addr; -E2BIG for a size above the
- * maximum; -ENOMEM.
+ * maximum; -ENOSPC if the address space it reserves (@size plus a guard
+ * page) would exceed the calling user's or all arenas' cap (module
+ * parameters vm_arena.max_user_mib and vm_arena.max_total_mib); -ENOMEM.
  */
 struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
 				 unsigned long user_addr)
 {
+	struct mem_cgroup *memcg, *old;
 	struct vm_arena *arena;
 	unsigned long n;
+	int err;
 
 	might_sleep();
 	if (!size || !PAGE_ALIGNED(size) || (flags & ~VM_ARENA_F_ALL))
@@ -1348,9 +1378,16 @@ struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
 		return ERR_PTR(-EINVAL);
 	n = size >> PAGE_SHIFT;
 
-	arena = kzalloc(sizeof(*arena), GFP_KERNEL);
-	if (!arena)
+	/* Everything the arena allocates is charged to its creator. */
+	memcg = get_mem_cgroup_from_mm(current->mm);
+	old = set_active_memcg(memcg);
+	arena = kzalloc(sizeof(*arena), GFP_KERNEL_ACCOUNT);
+	if (!arena) {
+		set_active_memcg(old);
+		mem_cgroup_put(memcg);
 		return ERR_PTR(-ENOMEM);
+	}
+	arena->memcg = memcg;
 	kref_init(&arena->kref);
 	spin_lock_init(&arena->lock);
 	INIT_LIST_HEAD(&arena->pending);
@@ -1361,36 +1398,47 @@ struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
 	arena->flags = flags;
 	arena->user_base = user_addr;
 
-	arena->busy = kvcalloc(BITS_TO_LONGS(n), sizeof(long), GFP_KERNEL);
-	arena->reserved = kvcalloc(BITS_TO_LONGS(n), sizeof(long), GFP_KERNEL);
-	arena->obj = vm_object_create(0, n, GFP_KERNEL);
+	arena->busy = kvcalloc(BITS_TO_LONGS(n), sizeof(long),
+			       GFP_KERNEL_ACCOUNT);
+	arena->reserved = kvcalloc(BITS_TO_LONGS(n), sizeof(long),
+				   GFP_KERNEL_ACCOUNT);
+	arena->obj = vm_object_create(0, n, GFP_KERNEL_ACCOUNT);
 	arena->file = arena_file_create();
+	set_active_memcg(old);
 	if (IS_ERR(arena->file)) {
+		err = PTR_ERR(arena->file);
 		arena->file = NULL;
 		goto fail;
 	}
 	arena->file->private_data = arena;
 	arena->mapping = arena->file->f_mapping;
+	err = -ENOMEM;
+	if (!arena->busy || !arena->reserved || !arena->obj)
+		goto fail;
+	/* The guard page after the range is reserved too. */
+	err = arena_reserve_space(arena, n + 1);
+	if (err)
+		goto fail;
 	if (flags & VM_ARENA_F_ATOMIC)
 		arena->area = get_prebuilt_sparse_vm_area(size);
 	else
 		arena->area = get_sparse_vm_area(size);
-	if (!arena->busy || !arena->reserved || !arena->obj || !arena->area)
+	err = -ENOMEM;
+	if (!arena->area)
 		goto fail;
 	arena->kbase = (unsigned long)arena->area->addr;
-	arena->memcg = get_mem_cgroup_from_mm(current->mm);
 	return arena;
 
 fail:
+	arena_unreserve_space(arena);
 	if (arena->file)
 		fput(arena->file);
-	if (arena->area)
-		free_vm_area(arena->area);
 	vm_object_destroy(arena->obj);
 	kvfree(arena->reserved);
 	kvfree(arena->busy);
+	mem_cgroup_put(arena->memcg);
 	kfree(arena);
-	return ERR_PTR(-ENOMEM);
+	return ERR_PTR(err);
 }
 EXPORT_SYMBOL_GPL(vm_arena_create);
 
@@ -1403,7 +1451,10 @@ static void arena_release(struct kref *kref)
 	vm_area_unmap_pages(arena->area, arena->kbase,
 			    arena_kaddr(arena, arena->nr_pages));
 	vm_object_destroy(arena->obj);	/* puts every page */
+	/* Nothing is mapped any more: give back the kernel page tables. */
+	WARN_ON_ONCE(vm_area_free_pgtables(arena->area) < 0);
 	free_vm_area(arena->area);
+	arena_unreserve_space(arena);
 	fput(arena->file);
 	mem_cgroup_put(arena->memcg);
 	kvfree(arena->reserved);
@@ -1566,6 +1617,8 @@ unsigned long vm_arena_user_faults(const struct vm_arena *arena)
 }
 EXPORT_SYMBOL_GPL(vm_arena_user_faults);
 
+static void arena_show_cost(const struct vm_arena *arena, struct seq_file *m);
+
 /**
  * vm_arena_show_fdinfo - print the arena's state; a driver's ->show_fdinfo
  * @arena: the arena
@@ -1582,5 +1635,171 @@ void vm_arena_show_fdinfo(const struct vm_arena *arena, struct seq_file *m)
 		   vm_arena_pages_in_use(arena));
 	seq_printf(m, "arena_user_faults:\t%lu\n",
 		   vm_arena_user_faults(arena));
+	arena_show_cost(arena, m);
 }
 EXPORT_SYMBOL_GPL(vm_arena_show_fdinfo);
+
+/* ---- memory cost, charging and the address-space caps ---- */
+
+/*
+ * The temporary page array of an allocation of @count pages, charged to
+ * the creator like everything else the arena allocates.  @count is at
+ * most the machine's RAM in pages, so the array is at most 1/512 of it.
+ */
+static struct page **arena_page_array(struct vm_arena *arena,
+				      unsigned long count, gfp_t gfp)
+{
+	struct mem_cgroup *old = set_active_memcg(arena->memcg);
+	struct page **pages;
+
+	pages = kvmalloc_array(count, sizeof(*pages), gfp | __GFP_ACCOUNT);
+	set_active_memcg(old);
+	return pages;
+}
+
+/*
+ * Each arena reserves kernel address space (its size plus a guard page)
+ * whether or not it uses it.  Two caps keep arenas from exhausting the
+ * vmalloc space that module loading, vmalloc() and fork (VMAP_STACK)
+ * need: one on all arenas together, one per user (the real uid of the
+ * creating task).  Both are in MiB, set with vm_arena.max_total_mib= and
+ * vm_arena.max_user_mib= on the kernel command line or through
+ * /sys/module/vm_arena/parameters/, which show the defaults, a quarter
+ * and a thirty-second of VMALLOC_TOTAL (8 TiB and 1 TiB on x86-64 with
+ * 4-level paging); writing 0 restores a default.  Exceeding either makes
+ * vm_arena_create() fail with -ENOSPC.  Lowering a cap never takes space
+ * back from existing arenas; it only refuses new ones.
+ */
+static unsigned long arena_max_total_mib;
+static unsigned long arena_max_user_mib;
+module_param_named(max_total_mib, arena_max_total_mib, ulong, 0644);
+MODULE_PARM_DESC(max_total_mib,
+		 "Address space all arenas may reserve, in MiB (0: VMALLOC_TOTAL/4)");
+module_param_named(max_user_mib, arena_max_user_mib, ulong, 0644);
+MODULE_PARM_DESC(max_user_mib,
+		 "Address space the arenas of one user may reserve, in MiB (0: VMALLOC_TOTAL/32)");
+
+static DEFINE_MUTEX(arena_space_lock);
+static unsigned long arena_space_total;		/* pages, all arenas */
+static DEFINE_XARRAY(arena_space_users);	/* uid -> value: pages */
+
+static int arena_reserved_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lu\n",
+			  DIV_ROUND_UP(READ_ONCE(arena_space_total),
+				       SZ_1M >> PAGE_SHIFT));
+}
+
+static const struct kernel_param_ops arena_reserved_ops = {
+	.get = arena_reserved_get,
+};
+module_param_cb(reserved_mib, &arena_reserved_ops, NULL, 0444);
+MODULE_PARM_DESC(reserved_mib,
+		 "Address space all arenas reserve now, in MiB (rounded up)");
+
+static unsigned long arena_cap_pages(unsigned long mib, unsigned int shift)
+{
+	if (!mib)
+		return (VMALLOC_TOTAL >> shift) >> PAGE_SHIFT;
+	return min(mib, ULONG_MAX >> (20 - PAGE_SHIFT)) << (20 - PAGE_SHIFT);
+}
+
+/* Show the defaults in the parameters unless the command line set them. */
+static int __init arena_space_init(void)
+{
+	if (!arena_max_total_mib)
+		arena_max_total_mib = (VMALLOC_TOTAL >> 2) >> 20;
+	if (!arena_max_user_mib)
+		arena_max_user_mib = (VMALLOC_TOTAL >> 5) >> 20;
+	return 0;
+}
+late_initcall(arena_space_init);
+
+/* Count @pages of address space against both caps; -ENOSPC if over. */
+static int arena_reserve_space(struct vm_arena *arena, unsigned long pages)
+{
+	unsigned long uid = __kuid_val(current_uid()), used;
+	int err = 0;
+	void *old;
+
+	mutex_lock(&arena_space_lock);
+	used = xa_to_value(xa_load(&arena_space_users, uid) ?: xa_mk_value(0));
+	if (arena_space_total + pages >
+	    arena_cap_pages(READ_ONCE(arena_max_total_mib), 2) ||
+	    used + pages > arena_cap_pages(READ_ONCE(arena_max_user_mib), 5)) {
+		err = -ENOSPC;
+		goto out;
+	}
+	old = xa_store(&arena_space_users, uid, xa_mk_value(used + pages),
+		       GFP_KERNEL);
+	if (xa_is_err(old)) {
+		err = xa_err(old);
+		goto out;
+	}
+	arena_space_total += pages;
+	arena->uid = current_uid();
+	arena->reserved_pages = pages;
+out:
+	mutex_unlock(&arena_space_lock);
+	return err;
+}
+
+static void arena_unreserve_space(struct vm_arena *arena)
+{
+	unsigned long uid = __kuid_val(arena->uid), used;
+
+	if (!arena->reserved_pages)
+		return;
+	mutex_lock(&arena_space_lock);
+	used = xa_to_value(xa_load(&arena_space_users, uid));
+	if (WARN_ON_ONCE(used < arena->reserved_pages))
+		used = arena->reserved_pages;
+	used -= arena->reserved_pages;
+	/* Shrinking a value entry, or erasing it, never allocates. */
+	if (used)
+		xa_store(&arena_space_users, uid, xa_mk_value(used), GFP_KERNEL);
+	else
+		xa_erase(&arena_space_users, uid);
+	arena_space_total -= arena->reserved_pages;
+	mutex_unlock(&arena_space_lock);
+	arena->reserved_pages = 0;
+}
+
+/**
+ * vm_arena_memory - what an arena costs now
+ * @arena: the arena
+ * @cost: filled in
+ *
+ * Everything in @cost but @cost->pgtable_pages and @cost->reserved_bytes
+ * is charged to the memory cgroup of the arena's creator.  Kernel
+ * page-table pages are not charged (the kernel allocates them with
+ * GFP_PGTABLE_KERNEL); those wholly inside the arena's range are freed
+ * when it is destroyed.  Walks the index and the page tables: meant for
+ * fdinfo, statistics and tests, not fast paths.
+ *
+ * Context: Process context.
+ */
+void vm_arena_memory(const struct vm_arena *arena, struct vm_arena_cost *cost)
+{
+	memset(cost, 0, sizeof(*cost));
+	cost->pages = vm_arena_pages_in_use(arena);
+	cost->bitmap_bytes = 2 * BITS_TO_LONGS(arena->nr_pages) * sizeof(long);
+	cost->index_bytes = vm_object_memory(arena->obj);
+	cost->struct_bytes = sizeof(*arena);
+	cost->pgtable_pages = vm_area_pgtable_pages(arena->area);
+	cost->reserved_bytes = (u64)arena->reserved_pages << PAGE_SHIFT;
+}
+EXPORT_SYMBOL_GPL(vm_arena_memory);
+
+static void arena_show_cost(const struct vm_arena *arena, struct seq_file *m)
+{
+	struct vm_arena_cost c;
+
+	vm_arena_memory(arena, &c);
+	seq_printf(m, "arena_mem_pages:\t%lu\n", c.pages);
+	seq_printf(m, "arena_mem_bitmap_bytes:\t%zu\n", c.bitmap_bytes);
+	seq_printf(m, "arena_mem_index_bytes:\t%zu\n", c.index_bytes);
+	seq_printf(m, "arena_mem_struct_bytes:\t%zu\n", c.struct_bytes);
+	seq_printf(m, "arena_mem_pgtable_pages:\t%lu\n", c.pgtable_pages);
+	seq_printf(m, "arena_reserved_bytes:\t%llu\n", c.reserved_bytes);
+}

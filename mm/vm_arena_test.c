@@ -16,6 +16,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
+#include <linux/gfp.h>
 #include <linux/kthread.h>
 #include <linux/mman.h>
 #include <linux/rcupdate.h>
@@ -24,6 +25,7 @@
 #include <linux/timer.h>
 #include <linux/uaccess.h>
 #include <linux/vm_arena.h>
+#include <linux/vm_sparse.h>
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
 
@@ -794,6 +796,112 @@ static void va_irqs_off_bounded(struct kunit *test)
 	vm_arena_put(a);
 }
 
+/* Free pages, with every CPU's per-cpu lists drained into the buddy lists. */
+static long va_free_pages(void)
+{
+	vm_unmap_aliases();
+	drain_all_pages(NULL);
+	return global_zone_page_state(NR_FREE_PAGES);
+}
+
+/*
+ * Destroying an arena gives back the kernel page tables of its range.
+ * One page touched per 2 MiB of a 2 GiB arena needs 1024 PTE pages and
+ * two or three PMD pages; a 1 GiB atomic arena builds 512 PTE pages and
+ * a PMD page or two at creation.  After the last put, a sparse area put
+ * at the same address finds at most the tables at its ends, and free
+ * memory is back where it was (but for the slab pages that cached the
+ * index's nodes), not a page table per 2 MiB short.
+ */
+static void va_pgtables_freed_at_destroy(struct kunit *test)
+{
+	static const struct {
+		u64 size;
+		unsigned int flags;
+	} kinds[] = {
+		{ SZ_2G, 0 },
+		{ SZ_1G, VM_ARENA_F_ATOMIC },
+	};
+	int k;
+
+	for (k = 0; k < ARRAY_SIZE(kinds); k++) {
+		unsigned long n = kinds[k].size >> PAGE_SHIFT, off, base;
+		long before, used, after, slab;
+		struct vm_arena_cost cost;
+		struct vm_struct *probe;
+		struct vm_arena *a;
+
+		before = va_free_pages();
+		a = vm_arena_create(kinds[k].size, kinds[k].flags, 0);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+		base = (unsigned long)vm_arena_base(a);
+		for (off = 0; off < n; off += PMD_SIZE >> PAGE_SHIFT)
+			KUNIT_ASSERT_FALSE(test,
+					   IS_ERR(vm_arena_alloc_pages(a,
+								       va_at(a, off),
+								       1,
+								       NUMA_NO_NODE,
+								       0)));
+		used = before - va_free_pages();
+		vm_arena_memory(a, &cost);
+		slab = DIV_ROUND_UP(cost.index_bytes, PAGE_SIZE);
+		vm_arena_put(a);
+		after = va_free_pages();
+
+		probe = __get_vm_area_caller(kinds[k].size, VM_SPARSE, base,
+					     base + kinds[k].size + PAGE_SIZE,
+					     __builtin_return_address(0));
+		KUNIT_ASSERT_NOT_NULL(test, probe);
+		kunit_info(test, "%llu MiB arena%s, one page per 2 MiB: %lu page-table pages, %ld pages used, %ld still missing after destroy (index %ld pages), %lu tables left\n",
+			   kinds[k].size >> 20,
+			   kinds[k].flags ? " (atomic)" : "", cost.pgtable_pages,
+			   used, before - after, slab,
+			   vm_area_pgtable_pages(probe));
+		/* Data pages and page tables: all of it was used... */
+		KUNIT_EXPECT_GE(test, cost.pgtable_pages, n >> 9);
+		KUNIT_EXPECT_GE(test, used, (long)(2 * (n >> 9)));
+		/* ...and all of it came back. */
+		KUNIT_EXPECT_LE(test, vm_area_pgtable_pages(probe), 4UL);
+		KUNIT_EXPECT_LT(test, before - after, 64 + slab);
+		free_vm_area(probe);
+	}
+}
+
+/* vm_arena_memory() reports bitmaps, index, pages and page tables. */
+static void va_memory_cost(struct kunit *test)
+{
+	const unsigned long n = VM_ARENA_MAX_SIZE >> PAGE_SHIFT;
+	struct vm_arena_cost c0, c1;
+	struct vm_arena *a;
+	unsigned long i;
+
+	a = vm_arena_create(VM_ARENA_MAX_SIZE, 0, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	vm_arena_memory(a, &c0);
+	KUNIT_EXPECT_EQ(test, c0.pages, 0UL);
+	KUNIT_EXPECT_EQ(test, c0.bitmap_bytes, (size_t)(2 * n / 8));
+	KUNIT_EXPECT_GT(test, c0.index_bytes, (size_t)0);
+	KUNIT_EXPECT_GT(test, c0.struct_bytes, (size_t)0);
+	KUNIT_EXPECT_EQ(test, c0.reserved_bytes,
+			(u64)VM_ARENA_MAX_SIZE + PAGE_SIZE);
+
+	/* Eight pages far apart: eight PTE pages and eight index leaves. */
+	for (i = 0; i < 8; i++)
+		KUNIT_ASSERT_FALSE(test,
+				   IS_ERR(vm_arena_alloc_pages(a, va_at(a, i * (n / 8)),
+							       1, NUMA_NO_NODE,
+							       0)));
+	vm_arena_memory(a, &c1);
+	kunit_info(test, "%llu GiB arena, 8 pages: bitmaps %zu, index %zu, struct %zu bytes, %lu page-table pages, %llu bytes reserved\n",
+		   VM_ARENA_MAX_SIZE >> 30, c1.bitmap_bytes, c1.index_bytes,
+		   c1.struct_bytes, c1.pgtable_pages, c1.reserved_bytes);
+	KUNIT_EXPECT_EQ(test, c1.pages, 8UL);
+	KUNIT_EXPECT_GE(test, c1.index_bytes, c0.index_bytes + 8 * 512);
+	KUNIT_EXPECT_GE(test, c1.pgtable_pages, 8UL);
+	KUNIT_EXPECT_EQ(test, c1.bitmap_bytes, c0.bitmap_bytes);
+	vm_arena_put(a);
+}
+
 static struct kunit_case vm_arena_cases[] = {
 	KUNIT_CASE(va_create_errors),
 	KUNIT_CASE(va_alloc_errors),
@@ -811,6 +919,8 @@ static struct kunit_case vm_arena_cases[] = {
 	KUNIT_CASE(va_read_write),
 	KUNIT_CASE(va_populate_races_free),
 	KUNIT_CASE(va_irqs_off_bounded),
+	KUNIT_CASE(va_pgtables_freed_at_destroy),
+	KUNIT_CASE(va_memory_cost),
 	{}
 };
 

@@ -132,7 +132,9 @@ static int vmo_check(struct vm_object *obj, unsigned long index,
  * vm_object_create - create a standalone vm_object
  * @first: first page index the object covers
  * @nr: number of page indexes it covers, at least 1
- * @gfp: allocation flags for the object itself
+ * @gfp: allocation flags for the object itself; with %__GFP_ACCOUNT the
+ *	internal nodes of its index are charged too, to the memory cgroup
+ *	active when each is allocated (see set_active_memcg())
  *
  * Context: Any context if @gfp allows it.
  * Return: the object with every page in state %VMO_NONE, or %NULL if @nr
@@ -148,7 +150,8 @@ struct vm_object *vm_object_create(unsigned long first, unsigned long nr,
 	obj = kzalloc(sizeof(*obj), gfp);
 	if (!obj)
 		return NULL;
-	xa_init_flags(&obj->xa, XA_FLAGS_LOCK_IRQ);
+	xa_init_flags(&obj->xa, XA_FLAGS_LOCK_IRQ |
+		      (gfp & __GFP_ACCOUNT ? XA_FLAGS_ACCOUNT : 0));
 	obj->first = first;
 	obj->last = first + (nr - 1);
 	return obj;

@@ -14,8 +14,11 @@
  * vm_area_map_pages_atomic() then only writes PTEs and can be called with
  * interrupts disabled.
  *
- * Kernel page-table pages in the vmalloc range are never freed, exactly as
- * for vmalloc() itself: the next area placed at those addresses reuses them.
+ * Kernel page-table pages in the vmalloc range are not freed when an area
+ * is, exactly as for vmalloc() itself: the next area placed at those
+ * addresses reuses them.  An owner that filled a large range can give back
+ * the tables that only its area uses with vm_area_free_pgtables() once
+ * nothing is mapped in it.
  *
  * Copyright (C) 2026 The sparse-mm authors
  */
@@ -25,6 +28,7 @@
 #include <linux/pgtable.h>
 #include <linux/vm_sparse.h>
 #include <asm/cacheflush.h>
+#include <asm/pgalloc.h>
 #include <asm/tlbflush.h>
 
 #include "internal.h"
@@ -409,7 +413,8 @@ static int sparse_prebuild_pte(pte_t *pte, unsigned long addr, void *data)
  * 4 KiB pages: 2052 KiB of page tables per GiB, about 0.2%, plus at most
  * one extra page at each end when the area is not 2 MiB aligned).  These
  * pages stay in the kernel page tables after the area is freed, as all
- * vmalloc page tables do.  Free the area with free_vm_area().
+ * vmalloc page tables do, unless vm_area_free_pgtables() gives them back
+ * first.  Free the area with free_vm_area().
  *
  * Not available with KMSAN, whose shadow mappings cannot be set up without
  * allocating.
@@ -432,6 +437,8 @@ struct vm_struct *get_prebuilt_sparse_vm_area(unsigned long size)
 	if (apply_to_page_range(&init_mm, sparse_base(area),
 				get_vm_area_size(area), sparse_prebuild_pte,
 				NULL)) {
+		/* Give back the tables built before memory ran out. */
+		vm_area_free_pgtables(area);
 		free_vm_area(area);
 		return NULL;
 	}
@@ -537,3 +544,176 @@ unsigned long vm_area_pgtable_pages(const struct vm_struct *area)
 	return nr;
 }
 EXPORT_SYMBOL_GPL(vm_area_pgtable_pages);
+
+static int sparse_pte_unused(pte_t *pte, unsigned long addr, void *data)
+{
+	return pte_none(ptep_get(pte)) ? 0 : -EBUSY;
+}
+
+/*
+ * A PTE page may be taken out of the kernel page tables if the PMD entry
+ * pointing to it lives in a PMD page (not folded into an upper level) of
+ * which the architecture keeps no copies in other page tables; likewise a
+ * PMD page, one level up.  PGD and P4D entries are never cleared: x86-64
+ * preallocates those levels for the whole vmalloc space.
+ */
+static bool sparse_can_free_pte_pages(void)
+{
+	return PTRS_PER_PMD > 1 &&
+	       !(ARCH_PAGE_TABLE_SYNC_MASK & PGTBL_PMD_MODIFIED);
+}
+
+static bool sparse_can_free_pmd_pages(void)
+{
+	return sparse_can_free_pte_pages() && PTRS_PER_PUD > 1 &&
+	       !(ARCH_PAGE_TABLE_SYNC_MASK & PGTBL_PUD_MODIFIED);
+}
+
+/* The PUD entry covering @addr, or NULL if there is no PMD page below it. */
+static pud_t *sparse_pud_with_table(unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset_k(addr);
+	p4d_t *p4d;
+	pud_t *pud, pudval;
+
+	if (pgd_none(READ_ONCE(*pgd)))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(READ_ONCE(*p4d)) || p4d_leaf(READ_ONCE(*p4d)))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	pudval = READ_ONCE(*pud);
+	if (pud_none(pudval) || pud_leaf(pudval))
+		return NULL;
+	return pud;
+}
+
+/*
+ * [@addr, @end) lies inside one PUD entry's range and inside the area.
+ * Clear the entries pointing to every table that lies wholly inside it,
+ * flush the kernel TLB (and with it the paging-structure caches) for the
+ * range, then free those tables.  Return: the number of pages freed.
+ */
+static unsigned long sparse_free_pud_range(unsigned long addr,
+					   unsigned long end)
+{
+	pud_t *pud = sparse_pud_with_table(addr);
+	struct page *page, *tmp;
+	unsigned long a, next, nr = 0;
+	LIST_HEAD(ptes);
+	pmd_t *pmd;
+	int i;
+
+	if (!pud)
+		return 0;
+	if (IS_ALIGNED(addr, PUD_SIZE) && end - addr == PUD_SIZE &&
+	    sparse_can_free_pmd_pages()) {
+		/* The whole PMD page is ours: detach it in one go. */
+		pmd = pud_pgtable(READ_ONCE(*pud));
+		spin_lock(&init_mm.page_table_lock);
+		pud_clear(pud);
+		spin_unlock(&init_mm.page_table_lock);
+		flush_tlb_kernel_range(addr, end);
+		for (i = 0; i < PTRS_PER_PMD; i++) {
+			pmd_t pmdval = pmd[i];
+
+			if (pmd_none(pmdval) || WARN_ON_ONCE(pmd_leaf(pmdval)))
+				continue;
+			pte_free_kernel(&init_mm,
+					(pte_t *)pmd_page_vaddr(pmdval));
+			nr++;
+		}
+		pmd_free(&init_mm, pmd);
+		mm_dec_nr_pmds(&init_mm);
+		return nr + 1;
+	}
+
+	/* Part of a PMD page: only the PTE pages of whole 2 MiB blocks. */
+	for (a = addr; a < end; a = next) {
+		pmd_t pmdval;
+
+		next = pmd_addr_end(a, end);
+		if (!IS_ALIGNED(a, PMD_SIZE) || next - a != PMD_SIZE)
+			continue;
+		pmd = pmd_offset(pud, a);
+		pmdval = READ_ONCE(*pmd);
+		if (pmd_none(pmdval) || pmd_leaf(pmdval))
+			continue;
+		spin_lock(&init_mm.page_table_lock);
+		pmd_clear(pmd);
+		spin_unlock(&init_mm.page_table_lock);
+		/* Kernel PTE pages have no constructor: ->lru is free. */
+		list_add_tail(&pmd_page(pmdval)->lru, &ptes);
+	}
+	if (list_empty(&ptes))
+		return 0;
+	flush_tlb_kernel_range(addr, end);
+	list_for_each_entry_safe(page, tmp, &ptes, lru) {
+		list_del(&page->lru);
+		pte_free_kernel(&init_mm, page_address(page));
+		nr++;
+	}
+	return nr;
+}
+
+/**
+ * vm_area_free_pgtables - give back the page tables only a sparse area uses
+ * @area: a sparse area (either kind) with nothing mapped in it
+ *
+ * Frees the kernel page-table pages that lie wholly inside the address
+ * range @area reserved (its usable part and its guard page): every PTE
+ * page whose 2 MiB block (on x86-64 with 4 KiB pages) is inside the
+ * range, and every PMD page whose 1 GiB block is.  A table that also
+ * covers addresses outside the range may serve another area and is kept,
+ * as are the PUD, P4D and PGD levels.  For each table the upper entry is
+ * cleared first, then the kernel TLB is flushed for the range on every
+ * CPU, and only then the page is freed.
+ *
+ * Nothing in @area may be mapped, and nothing may map into it while this
+ * runs (the owner serialises it with its own map calls).  @area stays
+ * valid: a later vm_area_map_pages() allocates tables again, but a
+ * prebuilt area stops being prebuilt (vm_area_map_pages_atomic() then
+ * fails with -EINVAL).  Meant to be called just before free_vm_area() by
+ * owners that may have touched a large range.  The kernel page-table dump
+ * (ptdump) is kept out by taking init_mm's mmap_lock for reading.
+ *
+ * Context: Process context; may sleep.  Takes init_mm's mmap_lock for
+ * reading and its page_table_lock.
+ * Return: the number of page-table pages freed (0 if the architecture's
+ * page tables cannot be trimmed); -EINVAL if @area is %NULL or not
+ * sparse; -EBUSY if a page is still mapped in @area, in which case
+ * nothing was changed.
+ */
+long vm_area_free_pgtables(struct vm_struct *area)
+{
+	unsigned long start, end, addr, next;
+	long nr = 0;
+	int err;
+
+	might_sleep();
+	if (!vm_area_is_sparse(area))
+		return -EINVAL;
+	start = sparse_base(area);
+	end = start + area->size;
+
+	for (addr = start; addr < sparse_limit(area); addr = next) {
+		next = pud_addr_end(addr, sparse_limit(area));
+		err = sparse_walk_ptes(addr, next, sparse_pte_unused, NULL, 0);
+		if (err)
+			return err;
+		cond_resched();
+	}
+	if (!sparse_can_free_pte_pages())
+		return 0;
+
+	mmap_read_lock(&init_mm);
+	for (addr = start; addr < end; addr = next) {
+		next = pud_addr_end(addr, end);
+		nr += sparse_free_pud_range(addr, next);
+		cond_resched();
+	}
+	mmap_read_unlock(&init_mm);
+	area->flags &= ~VM_SPARSE_PREBUILT;
+	return nr;
+}
+EXPORT_SYMBOL_GPL(vm_area_free_pgtables);

@@ -9,6 +9,7 @@
 #include <linux/completion.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/gfp.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
@@ -825,6 +826,176 @@ static void vs_no_leak_over_cycles(struct kunit *test)
 	KUNIT_EXPECT_LT(test, before - after, (long)cycles / 2);
 }
 
+/* Free pages, with every CPU's per-cpu lists drained into the buddy lists. */
+static long vs_free_pages(void)
+{
+	vm_unmap_aliases();
+	drain_all_pages(NULL);
+	return global_zone_page_state(NR_FREE_PAGES);
+}
+
+/*
+ * Map a page into every 2 MiB block of a 2 GiB area (which holds at least
+ * one whole 1 GiB block), unmap, give the tables back: free memory comes
+ * back, and an area placed at the same address afterwards works.
+ */
+static void vs_free_pgtables_spread(struct kunit *test)
+{
+	struct vs_ctx *c = test->priv;
+	const unsigned long size = SZ_2G;
+	unsigned long base, a, before, mapped, tables;
+	struct vm_struct *area;
+	long freed, after, now;
+	int *p;
+
+	before = vs_free_pages();
+	area = get_vm_area(size, VM_SPARSE);
+	KUNIT_ASSERT_NOT_NULL(test, area);
+	base = (unsigned long)area->addr;
+	for (a = base; a < base + size; a = ALIGN(a + 1, PMD_SIZE))
+		KUNIT_ASSERT_EQ(test, vm_area_map_pages(area, a, a + PAGE_SIZE,
+							c->pages), 0);
+	tables = vm_area_pgtable_pages(area);
+	mapped = before - vs_free_pages();
+	KUNIT_EXPECT_GE(test, tables, size / PMD_SIZE);
+	/* Mapped pages cannot have their tables taken away. */
+	KUNIT_EXPECT_EQ(test, vm_area_free_pgtables(area), -EBUSY);
+	KUNIT_EXPECT_EQ(test, vm_area_pgtable_pages(area), tables);
+	vm_area_unmap_pages(area, base, base + size);
+	freed = vm_area_free_pgtables(area);
+	after = vs_free_pages();
+	kunit_info(test, "2 GiB area at %#lx, a page per 2 MiB: %lu tables (%lu pages used), %ld freed, %ld pages still missing\n",
+		   base, tables, mapped, freed, (long)before - after);
+	/* At most a partial 2 MiB block or 1 GiB block at either end stays. */
+	KUNIT_EXPECT_GE(test, freed, (long)tables - 4);
+	KUNIT_EXPECT_LE(test, vm_area_pgtable_pages(area), 4UL);
+	KUNIT_EXPECT_LT(test, (long)before - after, 64L);
+	/* Nothing left to free the second time. */
+	KUNIT_EXPECT_EQ(test, vm_area_free_pgtables(area), 0L);
+	free_vm_area(area);
+	vm_unmap_aliases();
+
+	/* A new area exactly there: tables are allocated again and work. */
+	area = __get_vm_area_caller(size, VM_SPARSE, base, base + size + PAGE_SIZE,
+				    __builtin_return_address(0));
+	KUNIT_ASSERT_NOT_NULL(test, area);
+	KUNIT_EXPECT_EQ(test, (unsigned long)area->addr, base);
+	for (a = base; a < base + size; a += SZ_256M) {
+		KUNIT_ASSERT_EQ(test, vm_area_map_pages(area, a, a + PAGE_SIZE,
+							&c->pages[1]), 0);
+		p = (int *)a;
+		WRITE_ONCE(*p, (int)(a >> 20));
+		KUNIT_EXPECT_PTR_EQ(test, vmalloc_to_page(p), c->pages[1]);
+	}
+	KUNIT_EXPECT_EQ(test, *(int *)page_address(c->pages[1]),
+			(int)((base + size - SZ_256M) >> 20));
+	vm_area_unmap_pages(area, base, base + size);
+	KUNIT_EXPECT_GE(test, vm_area_free_pgtables(area), (long)size / SZ_256M - 2);
+	free_vm_area(area);
+	now = vs_free_pages();
+	KUNIT_EXPECT_LT(test, (long)before - now, 64L);
+}
+
+/* A prebuilt area's tables can be given back too; it is then ordinary. */
+static void vs_free_pgtables_prebuilt(struct kunit *test)
+{
+	struct vs_ctx *c = test->priv;
+	struct vm_struct *pre;
+	long before, after, freed;
+	unsigned long a, tables;
+
+	before = vs_free_pages();
+	pre = get_prebuilt_sparse_vm_area(SZ_1G);
+	KUNIT_ASSERT_NOT_NULL(test, pre);
+	a = (unsigned long)pre->addr;
+	tables = vm_area_pgtable_pages(pre);
+	KUNIT_EXPECT_GE(test, tables, SZ_1G / PMD_SIZE);
+	KUNIT_EXPECT_EQ(test, vm_area_map_pages_atomic(pre, a, a + PAGE_SIZE,
+						       c->pages), 0);
+	KUNIT_EXPECT_EQ(test, vm_area_free_pgtables(pre), -EBUSY);
+	KUNIT_EXPECT_TRUE(test, vm_area_is_prebuilt(pre));
+	vm_area_unmap_pages(pre, a, a + PAGE_SIZE);
+	freed = vm_area_free_pgtables(pre);
+	KUNIT_EXPECT_GE(test, freed, (long)tables - 4);
+	KUNIT_EXPECT_FALSE(test, vm_area_is_prebuilt(pre));
+	KUNIT_EXPECT_EQ(test, vm_area_map_pages_atomic(pre, a, a + PAGE_SIZE,
+						       c->pages), -EINVAL);
+	free_vm_area(pre);
+	after = vs_free_pages();
+	kunit_info(test, "1 GiB prebuilt area: %lu tables, %ld freed, %ld pages still missing\n",
+		   tables, freed, before - after);
+	KUNIT_EXPECT_LT(test, before - after, 64L);
+
+	KUNIT_EXPECT_EQ(test, vm_area_free_pgtables(NULL), -EINVAL);
+	pre = get_vm_area(SZ_64K, VM_ALLOC);
+	KUNIT_ASSERT_NOT_NULL(test, pre);
+	KUNIT_EXPECT_EQ(test, vm_area_free_pgtables(pre), -EINVAL);
+	free_vm_area(pre);
+}
+
+/*
+ * Two areas next to each other share the PTE page of a 2 MiB block: the
+ * one freeing its tables keeps that page, and the other's mapping there
+ * stays intact.  Layout, from a 2 MiB boundary X:
+ *   A: [X, X + 1 MiB + guard)            partial block [X, X + 2M)
+ *   B: [X + 1M + 4K, X + 4M + 4K + guard) shares block [X, X + 2M),
+ *                                        owns [X + 2M, X + 4M)
+ */
+static void vs_free_pgtables_shared_block(struct kunit *test)
+{
+	struct vs_ctx *c = test->priv;
+	struct vm_struct *probe, *a, *b;
+	unsigned long x, bstart;
+
+	probe = get_vm_area(SZ_8M, VM_SPARSE);
+	KUNIT_ASSERT_NOT_NULL(test, probe);
+	x = ALIGN((unsigned long)probe->addr, PMD_SIZE);
+	free_vm_area(probe);
+	vm_unmap_aliases();
+
+	a = __get_vm_area_caller(SZ_1M, VM_SPARSE, x, x + SZ_1M + PAGE_SIZE,
+				 __builtin_return_address(0));
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	bstart = x + SZ_1M + PAGE_SIZE;
+	b = __get_vm_area_caller((3 * SZ_1M), VM_SPARSE, bstart,
+				 bstart + (3 * SZ_1M) + PAGE_SIZE,
+				 __builtin_return_address(0));
+	if (!b)
+		free_vm_area(a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+
+	/* A page of A and a page of B in the shared block; one in B's own. */
+	KUNIT_ASSERT_EQ(test, vm_area_map_pages(a, x, x + PAGE_SIZE,
+						&c->pages[0]), 0);
+	KUNIT_ASSERT_EQ(test, vm_area_map_pages(b, bstart, bstart + PAGE_SIZE,
+						&c->pages[1]), 0);
+	KUNIT_ASSERT_EQ(test, vm_area_map_pages(b, x + SZ_2M,
+						x + SZ_2M + PAGE_SIZE,
+						&c->pages[2]), 0);
+	*(int *)x = 0xa;
+
+	vm_area_unmap_pages(b, bstart, bstart + (3 * SZ_1M));
+	/* Only the PTE page of [X + 2M, X + 4M) is B's alone. */
+	KUNIT_EXPECT_EQ(test, vm_area_free_pgtables(b), 1L);
+	KUNIT_EXPECT_PTR_EQ(test, vmalloc_to_page((void *)x), c->pages[0]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(*(int *)x), 0xa);
+	KUNIT_EXPECT_EQ(test, *(int *)page_address(c->pages[0]), 0xa);
+	/* B works again afterwards, in both blocks. */
+	KUNIT_EXPECT_EQ(test, vm_area_map_pages(b, x + SZ_2M,
+						x + SZ_2M + PAGE_SIZE,
+						&c->pages[2]), 0);
+	KUNIT_EXPECT_PTR_EQ(test, vmalloc_to_page((void *)(x + SZ_2M)),
+			    c->pages[2]);
+	vm_area_unmap_pages(b, x + SZ_2M, x + SZ_2M + PAGE_SIZE);
+	free_vm_area(b);
+
+	/* A owns no whole block: nothing to free, and its page stays. */
+	KUNIT_EXPECT_EQ(test, vm_area_free_pgtables(a), -EBUSY);
+	vm_area_unmap_pages(a, x, x + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vm_area_free_pgtables(a), 0L);
+	free_vm_area(a);
+}
+
 static struct kunit_case vm_sparse_cases[] = {
 	KUNIT_CASE(vs_reserve_has_no_pages),
 	KUNIT_CASE(vs_map_roundtrip),
@@ -847,6 +1018,9 @@ static struct kunit_case vm_sparse_cases[] = {
 	KUNIT_CASE(vs_pgtable_cost),
 	KUNIT_CASE(vs_concurrent_disjoint),
 	KUNIT_CASE(vs_no_leak_over_cycles),
+	KUNIT_CASE(vs_free_pgtables_spread),
+	KUNIT_CASE(vs_free_pgtables_prebuilt),
+	KUNIT_CASE(vs_free_pgtables_shared_block),
 	{}
 };
 

@@ -35,6 +35,29 @@ struct vm_arena;
 #define VM_ARENA_ATOMIC_MAX_SIZE	BIT_ULL(32)
 #endif
 
+/**
+ * struct vm_arena_cost - the memory an arena costs, from vm_arena_memory()
+ * @pages: data pages allocated (charged to the creator's memory cgroup)
+ * @bitmap_bytes: the two allocation bitmaps, one bit per page each
+ *	(charged)
+ * @index_bytes: the vm_object recording the pages, with its index nodes
+ *	(charged)
+ * @struct_bytes: the arena itself (charged)
+ * @pgtable_pages: kernel page-table pages (PMD and PTE level) covering the
+ *	arena's range (not charged; freed at destroy, but for a table at
+ *	either end that also covers a neighbouring area)
+ * @reserved_bytes: kernel address space reserved, guard page included,
+ *	counted against the arena address-space caps
+ */
+struct vm_arena_cost {
+	unsigned long pages;
+	size_t bitmap_bytes;
+	size_t index_bytes;
+	size_t struct_bytes;
+	unsigned long pgtable_pages;
+	u64 reserved_bytes;
+};
+
 #ifdef CONFIG_VM_ARENA
 
 struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
@@ -74,6 +97,7 @@ unsigned long vm_arena_get_unmapped_area(struct vm_arena *arena,
 					 unsigned long len, unsigned long pgoff,
 					 unsigned long flags);
 void vm_arena_show_fdinfo(const struct vm_arena *arena, struct seq_file *m);
+void vm_arena_memory(const struct vm_arena *arena, struct vm_arena_cost *cost);
 
 #endif /* CONFIG_VM_ARENA */
 

@@ -24,6 +24,7 @@ int vm_area_map_pages_atomic(struct vm_struct *area, unsigned long start,
 			     unsigned long end, struct page **pages);
 
 unsigned long vm_area_pgtable_pages(const struct vm_struct *area);
+long vm_area_free_pgtables(struct vm_struct *area);
 
 /**
  * vm_area_is_sparse - does @area accept vm_area_map_pages()?

@@ -93,7 +93,8 @@ impl Arena {
     /// Context: process context; may sleep.
     ///
     /// Errors: `EINVAL` for a bad size or flags, `E2BIG` if `size` is too
-    /// big, `ENOMEM`.
+    /// big, `ENOSPC` if the address-space cap of the user or of all arenas
+    /// would be exceeded, `ENOMEM`.
     pub fn create(size: u64, flags: u32, user_addr: usize) -> Result<Self> {
         // SAFETY: Any arguments are accepted and checked by the callee.
         let ptr = from_err_ptr(unsafe { bindings::vm_arena_create(size, flags, user_addr as _) })?;

@@ -869,4 +869,242 @@ TEST(pages_charged_to_creator_cgroup)
 	rmdir(CG "/arena_b");
 }
 
+/* A number from the fd's fdinfo line "@key:\t<n>", or -1. */
+static long long fdinfo_num(int fd, const char *key)
+{
+	char path[64], buf[2048], *l;
+	long long v = -1;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY);
+	if (f < 0)
+		return -1;
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	for (l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+		if (!strncmp(l, key, strlen(key)) && l[strlen(key)] == ':')
+			v = atoll(l + strlen(key) + 1);
+	return v;
+}
+
+#define IDX_PAGES	4096UL
+
+/*
+ * Beyond its pages, an arena's bitmaps and index are charged to its
+ * creator's cgroup (arena_c), even when another task in another cgroup
+ * allocates; the last close gives it all back.
+ */
+TEST(bitmaps_and_index_charged_to_creator)
+{
+	long long a0, a1, a2, a3, bitmaps, index;
+	uint64_t size = max_size(), k;
+	char pid[32];
+	int fd, status;
+	pid_t child;
+
+	mkdir(CG, 0755);
+	if (access(CG "/cgroup.procs", F_OK))
+		ASSERT_EQ(0, mount("none", CG, "cgroup2", 0, NULL));
+	ASSERT_EQ(0, write_file(CG "/cgroup.subtree_control", "+memory"));
+	mkdir(CG "/arena_c", 0755);
+	fd = open_dev();
+	ASSERT_LE(0, fd);
+	a0 = read_num(CG "/arena_c/memory.current");
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (write_file(CG "/arena_c/cgroup.procs", pid))
+			_exit(1);
+		_exit(setup(fd, size, 0) ? 2 : 0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	a1 = read_num(CG "/arena_c/memory.current");
+	bitmaps = fdinfo_num(fd, "arena_mem_bitmap_bytes");
+	/* Two bitmaps, one bit per page each. */
+	EXPECT_EQ((long long)(2 * size / PG / 8), bitmaps);
+
+	/* One page in each of IDX_PAGES leaf nodes of the index. */
+	for (k = 0; k < IDX_PAGES; k++)
+		ASSERT_EQ(0, alloc_at(fd, k * 64 * PG, 1, 0, NULL));
+	a2 = read_num(CG "/arena_c/memory.current");
+	index = fdinfo_num(fd, "arena_mem_index_bytes");
+	close(fd);
+	/* Index nodes are freed after an RCU grace period. */
+	for (k = 0; k < 200; k++) {
+		a3 = read_num(CG "/arena_c/memory.current");
+		if (a3 - a0 < bitmaps / 4)
+			break;
+		usleep(10000);
+	}
+	TH_LOG("%llu GiB arena: arena_c %lld -> %lld at creation (bitmaps %lld), -> %lld with %lu pages (index %lld), -> %lld after close",
+	       (unsigned long long)(size >> 30), a0, a1, bitmaps, a2,
+	       IDX_PAGES, index, a3);
+	EXPECT_GE(a1 - a0, bitmaps);
+	EXPECT_GE(index, (long long)(IDX_PAGES * 512));
+	EXPECT_GE(a2 - a1, (long long)(IDX_PAGES * PG) + index * 9 / 10);
+	EXPECT_LT(a3 - a0, bitmaps / 4);
+	rmdir(CG "/arena_c");
+}
+
+static long long meminfo_kib(const char *key)
+{
+	char line[256];
+	long long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			v = atoll(line + strlen(key) + 1);
+	fclose(f);
+	return v;
+}
+
+/*
+ * The largest arena, touched from user space once per 2 MiB, costs a
+ * kernel PTE page per 2 MiB (128 MiB at 64 GiB).  After the last close and
+ * munmap, MemFree must be back, not short of those page tables; the slack
+ * is 16 MiB plus the index (one 576-byte node per page touched), which
+ * the slab allocator may keep cached.
+ */
+TEST(page_tables_freed_after_close)
+{
+	uint64_t size = max_size(), k;
+	long long before, touched, after = 0, index, slack;
+	int fd, i;
+	char *p;
+
+	before = meminfo_kib("MemFree");
+	fd = open_dev();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setup(fd, size, 0));
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (k = 0; k < size; k += 2UL << 20)
+		p[k] = 1;
+	touched = meminfo_kib("MemFree");
+	EXPECT_GE(fdinfo_num(fd, "arena_mem_pgtable_pages"),
+		  (long long)(size >> 21));
+	/* One index node per page touched: slab may keep some of it. */
+	index = fdinfo_num(fd, "arena_mem_index_bytes");
+	ASSERT_LT(0, index);
+	slack = 16384 + index / 1024;
+	EXPECT_EQ(0, munmap(p, size));
+	close(fd);
+	/* Index nodes go after an RCU grace period; empty slabs then. */
+	for (i = 0; i < 300; i++) {
+		write_file("/sys/kernel/slab/radix_tree_node/shrink", "1");
+		after = meminfo_kib("MemFree");
+		if (before - after < slack)
+			break;
+		usleep(10000);
+	}
+	TH_LOG("%llu GiB arena, a byte per 2 MiB: MemFree %lld kB before, %lld touched, %lld after close (%lld kB short; index was %lld kB)",
+	       (unsigned long long)(size >> 30), before, touched, after,
+	       before - after, index / 1024);
+	/* Data pages and kernel page tables, 4 KiB each per 2 MiB. */
+	EXPECT_GE(before - touched, (long long)(size >> 21) * 4 * 2);
+	/* Without the page tables: 128 MiB short at 64 GiB. */
+	EXPECT_LT(before - after, slack);
+}
+
+#define PARAM		"/sys/module/vm_arena/parameters/"
+#define CAP_GIB		(1ULL << 30)
+
+static void read_str(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+
+	buf[n > 0 ? n : 0] = 0;
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * The address space arenas reserve is capped per user and in total; over
+ * either cap SETUP fails with ENOSPC, and closing an arena makes room.
+ */
+TEST(address_space_caps)
+{
+	char user_cap[32], total_cap[32], pid[32];
+	long long r0, r;
+	int fds[16], n, i, status, extra, before;
+	pid_t child;
+
+	read_str(PARAM "max_user_mib", user_cap, sizeof(user_cap));
+	read_str(PARAM "max_total_mib", total_cap, sizeof(total_cap));
+	ASSERT_NE(0, user_cap[0]);
+	ASSERT_NE(0, total_cap[0]);
+	before = count_vmallocinfo("vm_arena_create");
+	r0 = read_num(PARAM "reserved_mib");
+	/* No arena is left over from another test. */
+	ASSERT_EQ(0, r0);
+
+	/* Per user: 4 GiB holds three 1 GiB arenas (each with a guard page). */
+	ASSERT_EQ(0, write_file(PARAM "max_user_mib", "4096"));
+	for (n = 0; n < 16; n++) {
+		fds[n] = open_dev();
+		ASSERT_LE(0, fds[n]);
+		if (setup(fds[n], CAP_GIB, 0))
+			break;
+	}
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(3, n);
+	ASSERT_GT(16, n);
+	/* 3 GiB and 3 guard pages, in MiB rounded up. */
+	EXPECT_EQ(3 * 1024 + 1, read_num(PARAM "reserved_mib"));
+	EXPECT_EQ(before + n, count_vmallocinfo("vm_arena_create"));
+	/* Smaller arenas still fit in what is left. */
+	EXPECT_EQ(0, setup(fds[n], 512 << 20, 0));
+	extra = open_dev();
+	ASSERT_LE(0, extra);
+	EXPECT_EQ(ENOSPC, ERRNO_OF(setup(extra, 1024 << 20, 0)));
+
+	/* Another user has a budget of its own. */
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child)
+		_exit(setuid(65534) ? 3 : setup(extra, CAP_GIB, 0) ? 4 : 0);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+
+	/* Closing one makes room for one. */
+	close(fds[0]);
+	fds[0] = open_dev();
+	ASSERT_LE(0, fds[0]);
+	EXPECT_EQ(0, setup(fds[0], CAP_GIB, 0));
+	i = open_dev();
+	ASSERT_LE(0, i);
+	EXPECT_EQ(ENOSPC, ERRNO_OF(setup(i, CAP_GIB, 0)));
+
+	/* In total: the cap counts every user's arenas. */
+	ASSERT_EQ(0, write_file(PARAM "max_user_mib", user_cap));
+	r = read_num(PARAM "reserved_mib");
+	snprintf(pid, sizeof(pid), "%lld", r + 512);
+	ASSERT_EQ(0, write_file(PARAM "max_total_mib", pid));
+	EXPECT_EQ(ENOSPC, ERRNO_OF(setup(i, CAP_GIB, 0)));
+	close(i);
+	i = open_dev();
+	ASSERT_LE(0, i);
+	EXPECT_EQ(0, setup(i, 256 << 20, 0));
+	ASSERT_EQ(0, write_file(PARAM "max_total_mib", total_cap));
+
+	close(i);
+	close(extra);
+	for (i = 0; i <= n; i++)
+		close(fds[i]);
+	/* Nothing leaked: no reservation, no vmalloc area. */
+	EXPECT_EQ(0, read_num(PARAM "reserved_mib"));
+	EXPECT_EQ(before, count_vmallocinfo("vm_arena_create"));
+}
+
 TEST_HARNESS_MAIN
