@@ -235,6 +235,15 @@ impl Arena {
         unsafe { bindings::vm_arena_pages_in_use(self.as_ptr()) as u64 }
     }
 
+    /// What the arena costs: pages, bitmaps, index, page tables, address
+    /// space (`vm_arena_memory()`).
+    pub fn memory(&self) -> bindings::vm_arena_cost {
+        let mut cost = bindings::vm_arena_cost::default();
+        // SAFETY: `self.ptr` is live and `cost` is a valid place to write.
+        unsafe { bindings::vm_arena_memory(self.as_ptr(), &mut cost) };
+        cost
+    }
+
     /// User faults that allocated a page.
     pub fn user_faults(&self) -> u64 {
         // SAFETY: `self.ptr` is live.
@@ -523,7 +532,7 @@ const _: () = {
     assert!(size_of::<bindings::arena_list_node>() == 8 + 8);
     assert!(size_of::<bindings::arena_build_list>() == 8 + 8 + 8);
     assert!(size_of::<bindings::arena_sum_list>() == 8 + 8 + 8);
-    assert!(size_of::<bindings::arena_info>() == 8 + 4 + 4 + 8 + 8 + 8);
+    assert!(size_of::<bindings::arena_info>() == 8 + 4 + 4 + 8 + 8 + 8 + 5 * 8);
 };
 
 // SAFETY: No padding (checked above) and integer fields only: every bit

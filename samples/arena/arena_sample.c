@@ -293,6 +293,14 @@ static long arena_ioc_info(struct vm_arena *arena, void __user *argp)
 		.pages_in_use = vm_arena_pages_in_use(arena),
 		.user_faults = vm_arena_user_faults(arena),
 	};
+	struct vm_arena_cost c;
+
+	vm_arena_memory(arena, &c);
+	info.mem_bitmap_bytes = c.bitmap_bytes;
+	info.mem_index_bytes = c.index_bytes;
+	info.mem_struct_bytes = c.struct_bytes;
+	info.mem_pgtable_bytes = (u64)c.pgtable_pages << PAGE_SHIFT;
+	info.reserved_bytes = c.reserved_bytes;
 
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }

@@ -222,6 +222,7 @@ impl ArenaFile {
     }
 
     fn info(&self, arena: &Arena, arg: UserPtr) -> Result {
+        let cost = arena.memory();
         let info = arena_info {
             size: arena.size(),
             flags: arena.flags(),
@@ -229,6 +230,11 @@ impl ArenaFile {
             user_addr: arena.user_base() as u64,
             pages_in_use: arena.pages_in_use(),
             user_faults: arena.user_faults(),
+            mem_bitmap_bytes: cost.bitmap_bytes as u64,
+            mem_index_bytes: cost.index_bytes as u64,
+            mem_struct_bytes: cost.struct_bytes as u64,
+            mem_pgtable_bytes: cost.pgtable_pages as u64 * PAGE,
+            reserved_bytes: cost.reserved_bytes,
         };
         arg.write(&info)
     }

@@ -119,6 +119,16 @@ struct arena_sum_list {
  * @user_addr: user address of every mapping, 0 before the first mmap
  * @pages_in_use: pages allocated (by the kernel or by user faults)
  * @user_faults: faults that allocated a page for user space
+ * @mem_bitmap_bytes: the allocation bitmaps (charged to the creator)
+ * @mem_index_bytes: the page index (charged to the creator)
+ * @mem_struct_bytes: the arena's own structure (charged to the creator)
+ * @mem_pgtable_bytes: kernel page tables over the arena's range (not
+ *	charged; given back when the arena is destroyed)
+ * @reserved_bytes: kernel address space reserved, counted against the
+ *	per-user and total arena caps
+ *
+ * The memory an arena costs is @pages_in_use pages plus the four mem_
+ * fields; Documentation/mm/vm_arena.rst says who is charged for what.
  */
 struct arena_info {
 	__u64 size;
@@ -127,6 +137,11 @@ struct arena_info {
 	__u64 user_addr;
 	__u64 pages_in_use;
 	__u64 user_faults;
+	__u64 mem_bitmap_bytes;
+	__u64 mem_index_bytes;
+	__u64 mem_struct_bytes;
+	__u64 mem_pgtable_bytes;
+	__u64 reserved_bytes;
 };
 
 #define ARENA_IOC_MAGIC		0xB8

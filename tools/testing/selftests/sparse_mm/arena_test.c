@@ -324,7 +324,7 @@ TEST_F(arena, fault_in_zeroed_and_counted)
 
 TEST_F(arena, alloc_rules)
 {
-	uint64_t where;
+	uint64_t where = 0;
 
 	EXPECT_EQ(0, alloc_at(self->fd, 4 * PG, 4, 0, &where));
 	EXPECT_EQ(4 * PG, where);
@@ -780,6 +780,44 @@ TEST(fdinfo_shows_pages_in_use)
 	ASSERT_LT(0, n);
 	buf[n] = 0;
 	EXPECT_NE(NULL, strstr(buf, "arena_pages_in_use:\t3\n")) TH_LOG("%s", buf);
+	close(f);
+	close(fd);
+}
+
+/* INFO reports what the arena costs, and agrees with fdinfo. */
+TEST(info_reports_memory_cost)
+{
+	char path[64], buf[2048], line[64];
+	struct arena_info i;
+	int fd = open_dev(), f;
+	ssize_t n;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setup(fd, SIZE, 0));
+	ASSERT_EQ(0, alloc_at(fd, ARENA_ANY, 3, 0, NULL));
+	ASSERT_EQ(0, ioctl(fd, ARENA_IOC_INFO, &i));
+	EXPECT_EQ(3, i.pages_in_use);
+	/* Two bitmaps of one bit per page, at least. */
+	EXPECT_LE(2 * (SIZE / PG) / 8, i.mem_bitmap_bytes);
+	EXPECT_LT(0, i.mem_index_bytes);
+	EXPECT_LT(0, i.mem_struct_bytes);
+	/* Three pages mapped in the kernel need a page table. */
+	EXPECT_LE(PG, i.mem_pgtable_bytes);
+	/* The range and its guard page count against the caps. */
+	EXPECT_EQ(SIZE + PG, i.reserved_bytes);
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = open(path, O_RDONLY);
+	ASSERT_LE(0, f);
+	n = read(f, buf, sizeof(buf) - 1);
+	ASSERT_LT(0, n);
+	buf[n] = 0;
+	snprintf(line, sizeof(line), "arena_mem_bitmap_bytes:\t%llu\n",
+		 (unsigned long long)i.mem_bitmap_bytes);
+	EXPECT_NE(NULL, strstr(buf, line)) TH_LOG("%s", buf);
+	snprintf(line, sizeof(line), "arena_reserved_bytes:\t%llu\n",
+		 (unsigned long long)i.reserved_bytes);
+	EXPECT_NE(NULL, strstr(buf, line)) TH_LOG("%s", buf);
 	close(f);
 	close(fd);
 }
