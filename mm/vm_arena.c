@@ -1079,9 +1079,9 @@ static vm_fault_t arena_insert(struct vm_fault *vmf, struct page *page)
 	spinlock_t *ptl;	/* the PTE page lock */
 	pte_t *pte;
 
+	/* The fault made sure the page table exists: this allocates nothing. */
 	pte = get_locked_pte(vma->vm_mm, addr, &ptl);
-	/* As for the page itself: an allocation failure ends the fault. */
-	if (!pte)
+	if (WARN_ON_ONCE(!pte))
 		return VM_FAULT_SIGBUS;
 	if (pte_none(ptep_get(pte))) {
 		arena_account_map(vma, page, true);
@@ -1103,6 +1103,16 @@ static vm_fault_t arena_vm_fault(struct vm_fault *vmf)
 
 	if (off >= arena->nr_pages)
 		return VM_FAULT_SIGBUS;
+	/*
+	 * The page table first, so that a failure leaves nothing allocated:
+	 * the one the fault core preallocated, else a new one.
+	 */
+	if (pmd_none(*vmf->pmd)) {
+		if (vmf->prealloc_pte)
+			pmd_install(vma->vm_mm, vmf->pmd, &vmf->prealloc_pte);
+		else if (pte_alloc(vma->vm_mm, vmf->pmd))
+			return VM_FAULT_SIGBUS;
+	}
 retry:
 	down_read(&arena->users_sem);
 	page = vm_object_get_page(arena->obj, off);
