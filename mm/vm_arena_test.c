@@ -15,7 +15,6 @@
 #include <linux/completion.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/hrtimer.h>
 #include <linux/gfp.h>
 #include <linux/kthread.h>
 #include <linux/mman.h>
@@ -706,41 +705,6 @@ static void va_populate_races_free(struct kunit *test)
 }
 
 /*
- * How late an hrtimer pinned to this CPU fires, every 100 us: a section
- * with interrupts disabled delays it by its whole length.
- */
-struct va_latency {
-	struct hrtimer timer;
-	s64 max_ns;
-	unsigned long fired;
-};
-
-static enum hrtimer_restart va_latency_fn(struct hrtimer *t)
-{
-	struct va_latency *l = container_of(t, struct va_latency, timer);
-	s64 late = ktime_to_ns(ktime_sub(ktime_get(), hrtimer_get_expires(t)));
-
-	l->max_ns = max(l->max_ns, late);
-	l->fired++;
-	hrtimer_forward_now(t, ns_to_ktime(100 * NSEC_PER_USEC));
-	return HRTIMER_RESTART;
-}
-
-static void va_latency_start(struct va_latency *l)
-{
-	l->max_ns = 0;
-	l->fired = 0;
-	hrtimer_init(&l->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
-	l->timer.function = va_latency_fn;
-	hrtimer_start(&l->timer, ns_to_ktime(100 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED);
-}
-
-static void va_latency_stop(struct va_latency *l)
-{
-	hrtimer_cancel(&l->timer);
-}
-
-/*
  * Interrupts-off bound under a hostile layout: a reserve on every other
  * page (no memory spent) leaves ~2^21 one-page holes (2^17 under KASAN),
  * and a best fit for two pages must look at every one of them.  The first
@@ -756,7 +720,7 @@ static void va_irqs_off_bounded(struct kunit *test)
 	struct vm_arena *a = vm_arena_create(VA_HOSTILE_PAGES * PAGE_SIZE, 0,
 					     0);
 	unsigned long i, holes_end = VA_HOSTILE_PAGES - VA_HOSTILE_BIG;
-	struct va_latency lat;
+	struct smm_latency lat;
 	void *k, *big;
 	s64 fit_ns, free_ns;
 
@@ -770,15 +734,13 @@ static void va_irqs_off_bounded(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(big));
 
 	migrate_disable();
-	va_latency_start(&lat);
+	smm_latency_start(&lat);
 	/* Two pages fit only past the holes: every hole is examined. */
 	k = vm_arena_alloc_pages(a, NULL, 2, NUMA_NO_NODE, 0);
-	va_latency_stop(&lat);
-	fit_ns = lat.max_ns;
-	va_latency_start(&lat);
+	fit_ns = smm_latency_stop(&lat);
+	smm_latency_start(&lat);
 	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, big, VA_HOSTILE_BIG), 0);
-	va_latency_stop(&lat);
-	free_ns = lat.max_ns;
+	free_ns = smm_latency_stop(&lat);
 	migrate_enable();
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(k));

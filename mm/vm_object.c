@@ -31,7 +31,11 @@
  * range has a node to live in (reserving one slot per missing 64-slot
  * node), then stores every entry in one pass that cannot fail, in the same
  * lock hold.  If memory runs out in the first phase, the reservations are
- * withdrawn and the object is exactly as it was.
+ * withdrawn and the object is exactly as it was.  Updates that only drop
+ * entries or hints (set_none, clear, clearing hints) visit only the
+ * entries present, never the empty indices of the range, and drop the lock
+ * every %VMO_BATCH entries: their cost with interrupts off follows what
+ * the object holds, not the range a caller names.
  *
  * Copyright (C) 2026 The sparse-mm authors
  */
@@ -48,6 +52,9 @@
 #else
 #define VMO_MM_PAGES		(TASK_SIZE >> PAGE_SHIFT)
 #endif
+
+/* Entries a dropping update handles per hold of the lock. */
+#define VMO_BATCH		256
 
 /* On-stack bitmap of reserved nodes covers this many 64-slot chunks. */
 #define VMO_STACK_CHUNKS	(4 * BITS_PER_LONG)
@@ -405,6 +412,46 @@ static int vmo_update_range(struct vm_object *obj, struct vmo_update *u,
 	return err;
 }
 
+/*
+ * An update that only drops entries or hints: visit the entries present
+ * (xas_for_each() skips empty slots and absent nodes), a batch per lock
+ * hold.  Each entry changes once; a concurrent lookup may see the range
+ * partly updated, as it may see any update in progress.
+ */
+static void vmo_update_present(struct vm_object *obj, struct vmo_update *u)
+{
+	XA_STATE(xas, &obj->xa, u->index);
+	unsigned long flags, n = 0;
+	void *old, *new;
+
+	xas_lock_irqsave(&xas, flags);
+	xas_for_each(&xas, old, u->last) {
+		/* Another updater's reservation: not an entry. */
+		if (xa_is_zero(old))
+			continue;
+		new = vmo_new_entry(u, xas.xa_index, old);
+		if (new != old) {
+			/* A hint cleared from a CPU page keeps the page. */
+			if (vmo_state(new) == VMO_CPU)
+				get_page(__vm_object_page(new));
+			xas_store(&xas, new);
+			vmo_account(obj, old, -1);
+			vmo_account(obj, new, 1);
+			if (vmo_state(old) == VMO_CPU)
+				put_page(__vm_object_page(old));
+			/* Storing NULL may have freed the node: walk again. */
+			if (!new)
+				xas_set(&xas, xas.xa_index + 1);
+		}
+		if (++n % VMO_BATCH == 0) {
+			xas_pause(&xas);
+			xas_unlock_irqrestore(&xas, flags);
+			xas_lock_irqsave(&xas, flags);
+		}
+	}
+	xas_unlock_irqrestore(&xas, flags);
+}
+
 /* Check the range, then apply @op to it; ops that need no data. */
 static int vmo_update_simple(struct vm_object *obj, enum vmo_op op,
 			     unsigned long index, unsigned long nr, gfp_t gfp)
@@ -414,6 +461,10 @@ static int vmo_update_simple(struct vm_object *obj, enum vmo_op op,
 
 	if (err || !nr)
 		return err;
+	if (!vmo_op_allocates(op)) {
+		vmo_update_present(obj, &u);
+		return 0;
+	}
 	return vmo_update_range(obj, &u, gfp);
 }
 
