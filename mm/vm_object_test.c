@@ -579,7 +579,7 @@ static void vo_fork_child_starts_without(struct kunit *test)
  * holds, not the range: the first version visited every index of it with
  * interrupts off (2^26 indices here, 2^35 for a per-process object).
  */
-#define VO_HUGE		(1UL << 26)
+#define VO_HUGE		BIT(26)
 
 static void vo_clear_huge_range_bounded(struct kunit *test)
 {
