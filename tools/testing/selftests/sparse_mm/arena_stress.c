@@ -1785,11 +1785,22 @@ static void *worker_fn(void *arg)
 	return NULL;
 }
 
+/*
+ * Owner threads per process: all but one in the random mix, one in the
+ * race profiles (the others are hostile, to hit the window more often).
+ */
+static int owners_per_proc(enum profile prof)
+{
+	if (opt_threads == 1)
+		return 1;
+	return prof == PROF_MIXED ? opt_threads - 1 : 1;
+}
+
 /* One process: its threads; the first also owns slice 0 and leads. */
 static int run_proc(struct engine *e, int proc)
 {
 	struct worker *w = calloc(opt_threads, sizeof(*w));
-	int owners = opt_threads > 1 ? opt_threads - 1 : 1;
+	int owners = owners_per_proc(e->prof);
 	int t;
 
 	for (t = 0; t < opt_threads; t++) {
@@ -1818,7 +1829,7 @@ struct case_arg {
 static int random_case(void *arg)
 {
 	struct case_arg *ca = arg;
-	int owners = opt_threads > 1 ? opt_threads - 1 : 1;
+	int owners = owners_per_proc(ca->prof);
 	struct engine e = { .prof = ca->prof, .variant = ca->variant,
 			    .seed = ca->seed };
 	pthread_barrierattr_t ba;
@@ -2043,7 +2054,7 @@ int main(int argc, char **argv)
 
 	race = (struct case_arg){ .prof = PROF_RACE_LIST, .variant = VAR_LAZY,
 				  .seed = opt_seeds[0],
-				  .seconds = 3 * opt_seconds };
+				  .seconds = 5 * opt_seconds };
 	run_case("race_build_list_vs_free", random_case, &race,
 		 race.seconds * 2 + 20);
 	/* SIGSEGV arenas: reading a freed page does not bring it back. */
