@@ -174,7 +174,7 @@ static double now(void)
 
 /* ---- catching SIGSEGV/SIGBUS on purpose ---- */
 
-static __thread sigjmp_buf *volatile probe_jmp;
+static __thread sigjmp_buf * volatile probe_jmp;
 static __thread volatile int probe_sig;
 static __thread char thread_name[32] = "main";
 
