@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # sparse-mm harness.  Everything is in scripts/smm; see README.md.
-.PHONY: run test test-debug bench check patch help
+.PHONY: run test test-debug bench stress check patch help
+SECONDS ?= 300
 
 run:		## build, boot QEMU, load the sample driver(s), show the demo
 	@bash scripts/smm run
@@ -10,6 +11,8 @@ test-debug:	## the same tests on the debug configuration only
 	@bash scripts/smm test-debug
 bench:		## benchmark module in QEMU, ratios against in-kernel baselines
 	@bash scripts/smm bench
+stress:		## soak both arena drivers SECONDS=N seconds each (default 300)
+	@bash scripts/smm stress $(SECONDS)
 check:		## checkpatch --strict, W=1, sparse on our files
 	@bash scripts/smm check
 patch:		## write results/sparse-mm.patch against pristine 6.1.y

@@ -4,6 +4,7 @@
 #   test   run every selftest in /tests, bracketed by ==== markers
 #   run    the demo a driver author reads
 #   bench  load the benchmark module
+#   stress soak both arena drivers with arena_stress (arguments: /stress.args)
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -125,6 +126,14 @@ kunit_rust() {
 	return $rc
 }
 
+# arena_stress against both drivers, loaded as arena_test loads them.
+arena_stress_both() {
+	section arena_stress /bin/arena_stress --dev /dev/arena \
+		--ko /lib/modules/arena_sample.ko $(cat /stress.args)
+	section arena_stress-rust /bin/arena_stress --dev /dev/rust_arena \
+		--ko /lib/modules/rust_arena.ko $(cat /stress.args)
+}
+
 kmemleak_check() {
 	[ -e /sys/kernel/debug/kmemleak ] || return 0
 	echo scan > /sys/kernel/debug/kmemleak
@@ -149,6 +158,11 @@ test)
 		ARENA_KO=/lib/modules/rust_arena.ko /bin/arena_test
 	section fail_nth_test-rust env ARENA_DEV=/dev/rust_arena \
 		ARENA_KO=/lib/modules/rust_arena.ko /bin/fail_nth_test
+	arena_stress_both
+	kmemleak_check
+	;;
+stress)
+	arena_stress_both
 	kmemleak_check
 	;;
 run)

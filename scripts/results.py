@@ -5,6 +5,7 @@
   results.py --results DIR --configs main [debug] --kunit-py PATH
   results.py --show-run LOG
   results.py --show-bench LOG
+  results.py --stress LOG     (make stress: the soak's boot log)
 
 Sources per config NAME, all in DIR:
   kunit-NAME.log  raw console of the kunit.py boot (built-in KUnit suites)
@@ -279,6 +280,29 @@ def summary(args):
     return 0 if ok else 1
 
 
+def stress_summary(path):
+    """make stress: count the soak's boot log as a selftest boot."""
+    if not os.path.exists(path):
+        print(f'{path} missing')
+        print('0 passed, 1 failed, 0 skipped')
+        return 1
+    p, f, s, notes = boot_counts(path)
+    problems = check_log(path)
+    if problems:
+        f += 1
+        notes += ['kernel log: ' + x for x in problems[:20]]
+    else:
+        p += 1
+    with open(path, errors='replace') as log:
+        figures = [clean(l).strip() for l in log
+                   if re.match(r'^# (lazy|segv|atomic): \d+ ops', clean(l))]
+    print(f'[main] stress: {p} passed, {f} failed, {s} skipped')
+    for n in notes + figures:
+        print(f'    {n}')
+    print(f'{p} passed, {f} failed, {s} skipped')
+    return 0 if f == 0 and s == 0 else 1
+
+
 def show(path, bench=False):
     with open(path, errors='replace') as f:
         lines = [clean(l) for l in f]
@@ -315,7 +339,10 @@ def main():
                     help='count the lines of static.tap too')
     ap.add_argument('--show-run')
     ap.add_argument('--show-bench')
+    ap.add_argument('--stress')
     args = ap.parse_args()
+    if args.stress:
+        return stress_summary(args.stress)
     if args.show_run:
         return show(args.show_run)
     if args.show_bench:

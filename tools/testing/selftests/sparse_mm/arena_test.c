@@ -1145,4 +1145,135 @@ TEST(address_space_caps)
 	EXPECT_EQ(before, count_vmallocinfo("vm_arena_create"));
 }
 
+#define LIM_MAX		(8UL << 20)	/* memory.max of the limited cgroup */
+#define LIM_PAGES	8192UL		/* a 32 MiB arena: 4 times the limit */
+
+static volatile sig_atomic_t lim_touched;
+
+static void lim_sigbus(int sig)
+{
+	/* Exit status 0: the fault at the limit ended with SIGBUS. */
+	_exit(lim_touched ? 0 : 40);
+}
+
+/*
+ * The child of memcg_limit_enomem_and_sigbus, in the limited cgroup and
+ * unkillable by the OOM killer, so that its cgroup has no task to kill:
+ * the case in which a fault that returned VM_FAULT_OOM retried forever.
+ * Every step reports through the exit status.
+ */
+static int memcg_limit_child(int fd_unused)
+{
+	struct sigaction sa = { .sa_handler = lim_sigbus };
+	long long c0, c1, used;
+	char pid[32];
+	uint64_t where;
+	volatile char *p;
+	unsigned long k;
+	int fd;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (write_file("/proc/self/oom_score_adj", "-1000") ||
+	    write_file(CG "/arena_lim/cgroup.procs", pid))
+		return 10;
+	fd = open_dev();
+	if (fd < 0 || setup(fd, LIM_PAGES * PG, 0))
+		return 11;
+	p = mmap(NULL, LIM_PAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	if (p == MAP_FAILED)
+		return 12;
+	/* memory.current rises with the arena's pages. */
+	c0 = read_num(CG "/arena_lim/memory.current");
+	if (alloc_at(fd, 0, 256, 0, NULL))
+		return 13;
+	c1 = read_num(CG "/arena_lim/memory.current");
+	if (c1 - c0 < (long long)(256 * PG))
+		return 14;
+	/* Beyond the limit: -ENOMEM, nothing left behind. */
+	if (ERRNO_OF(alloc_at(fd, 256 * PG, 4096, 0, NULL)) != ENOMEM)
+		return 15;
+	if (ERRNO_OF(alloc_at(fd, ARENA_ANY, 4096, VM_ARENA_ALLOC_POPULATE,
+			      &where)) != ENOMEM)
+		return 16;
+	used = info(fd).pages_in_use;
+	if (used != 256)
+		return 17;
+	if (read_num(CG "/arena_lim/memory.current") > c1 + (long long)(64 * PG))
+		return 18;
+	/* Populate up to the limit: each call ends, one way or the other. */
+	for (k = 256; k < LIM_PAGES; k += 64)
+		if (alloc_at(fd, k * PG, 64, VM_ARENA_ALLOC_POPULATE, NULL))
+			break;
+	if (k == LIM_PAGES || errno != ENOMEM)
+		return 19;
+	if (info(fd).pages_in_use != k)
+		return 20;
+	/* The pages it got are there and zeroed. */
+	if (p[(k - 1) * PG] || p[300 * PG])
+		return 21;
+	/* Room for the faults again: free what populate took. */
+	if (range_op(fd, ARENA_IOC_FREE, 256 * PG, k - 256))
+		return 22;
+	/* Now fault pages in until the charge fails: SIGBUS, promptly. */
+	sigaction(SIGBUS, &sa, NULL);
+	alarm(10);
+	for (k = 256; k < LIM_PAGES; k++) {
+		p[k * PG] = 1;
+		lim_touched = 1;
+	}
+	return 30;		/* the whole arena fit: the limit did nothing */
+}
+
+/*
+ * memory.max on the creator's cgroup: allocation and populate fail with
+ * -ENOMEM, a user fault at the limit raises SIGBUS within seconds (it
+ * must never retry forever), and memory.current follows the pages.
+ */
+TEST(memcg_limit_enomem_and_sigbus)
+{
+	int status, waited;
+	char max[32];
+	long long cur;
+	pid_t child;
+
+	mkdir(CG, 0755);
+	if (access(CG "/cgroup.procs", F_OK))
+		ASSERT_EQ(0, mount("none", CG, "cgroup2", 0, NULL));
+	ASSERT_EQ(0, write_file(CG "/cgroup.subtree_control", "+memory"));
+	mkdir(CG "/arena_lim", 0755);
+	snprintf(max, sizeof(max), "%lu", LIM_MAX);
+	ASSERT_EQ(0, write_file(CG "/arena_lim/memory.max", max));
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child)
+		_exit(memcg_limit_child(-1));
+	/* A livelocked fault fails the test instead of hanging the run. */
+	for (waited = 0; waited < 200; waited++) {
+		if (waitpid(child, &status, WNOHANG) == child)
+			break;
+		usleep(100000);
+	}
+	if (waited == 200) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+	EXPECT_LT(waited, 200) TH_LOG("the child did not end in 20 s: killed");
+	EXPECT_TRUE(WIFEXITED(status))
+		TH_LOG("child killed by signal %d (%s)", WTERMSIG(status),
+		       WTERMSIG(status) == SIGALRM ?
+		       "no SIGBUS within 10 s: the fault at the limit loops" :
+		       WTERMSIG(status) == SIGKILL ? "OOM killer or timeout" :
+		       "unexpected");
+	if (WIFEXITED(status))
+		EXPECT_EQ(0, WEXITSTATUS(status))
+			TH_LOG("child step %d failed (14: memory.current did not rise, 15/16: no ENOMEM beyond the limit, 19: populate did not end in ENOMEM, 30: no SIGBUS)",
+			       WEXITSTATUS(status));
+	/* The arena went with the child: its pages are uncharged. */
+	cur = read_num(CG "/arena_lim/memory.current");
+	EXPECT_LT(cur, (long long)(LIM_MAX / 2)) TH_LOG("memory.current %lld", cur);
+	rmdir(CG "/arena_lim");
+}
+
 TEST_HARNESS_MAIN
