@@ -96,7 +96,7 @@ struct mo_ctx {
 	struct page *pages[MO_PAGES];
 	int base_refs[MO_PAGES];
 	struct mo_slot s[MO_NR];
-	struct page *arg[MO_NR];
+	struct page *arg[MO_NR + 2];	/* nr goes up to MO_NR + 1 */
 };
 
 static int mo_devs[MO_DEVS];

@@ -447,8 +447,13 @@ static void va_no_leak(struct kunit *test)
 	after = global_zone_page_state(NR_FREE_PAGES);
 	kunit_info(test, "free pages before %ld, after %d cycles %ld\n",
 		   before, cycles, after);
-	/* 24 pages a cycle would be 1536 pages. */
-	KUNIT_EXPECT_LT(test, before - after, (long)cycles);
+	/*
+	 * 24 pages a cycle would be 1536 pages.  Under KASAN the freed
+	 * (memcg-charged, so separately cached) objects of each cycle wait in
+	 * the quarantine and hold their slab pages: 120 pages were seen.
+	 */
+	KUNIT_EXPECT_LT(test, before - after,
+			(long)cycles * (IS_ENABLED(CONFIG_KASAN) ? 4 : 1));
 }
 
 /* ---- the user side, through an anonymous file ---- */
@@ -781,7 +786,7 @@ static void va_pgtables_freed_at_destroy(struct kunit *test)
 		u64 size;
 		unsigned int flags;
 	} kinds[] = {
-		{ SZ_2G, 0 },
+		{ min_t(u64, SZ_2G, VM_ARENA_MAX_SIZE), 0 },
 		{ SZ_1G, VM_ARENA_F_ATOMIC },
 	};
 	int k;
@@ -824,7 +829,13 @@ static void va_pgtables_freed_at_destroy(struct kunit *test)
 		KUNIT_EXPECT_GE(test, used, (long)(2 * (n >> 9)));
 		/* ...and all of it came back. */
 		KUNIT_EXPECT_LE(test, vm_area_pgtable_pages(probe), 4UL);
-		KUNIT_EXPECT_LT(test, before - after, 64 + slab);
+		/*
+		 * KASAN_VMALLOC frees the shadow of a freed range but keeps
+		 * the page tables that mapped it: one per 2 MiB of shadow.
+		 */
+		KUNIT_EXPECT_LT(test, before - after, 64 + slab +
+				(IS_ENABLED(CONFIG_KASAN_VMALLOC) ?
+				 (long)(n / 8 / PTRS_PER_PTE) + 2 : 0));
 		free_vm_area(probe);
 	}
 }

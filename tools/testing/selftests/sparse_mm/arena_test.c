@@ -987,7 +987,13 @@ TEST(bitmaps_and_index_charged_to_creator)
 	EXPECT_GE(a1 - a0, bitmaps);
 	EXPECT_GE(index, (long long)(IDX_PAGES * 512));
 	EXPECT_GE(a2 - a1, (long long)(IDX_PAGES * PG) + index * 9 / 10);
-	EXPECT_LT(a3 - a0, bitmaps / 4);
+	/*
+	 * Uncharged at close.  Some charge lingers in per-CPU stocks and, in
+	 * a KASAN kernel, with freed objects in the quarantine (480 KB seen):
+	 * the bound discriminates at 64 GiB (4 MiB of bitmaps), not at the
+	 * 1 GiB a KASAN kernel allows.
+	 */
+	EXPECT_LT(a3 - a0, bitmaps / 4 > (1LL << 20) ? bitmaps / 4 : 1LL << 20);
 	rmdir(CG "/arena_c");
 }
 
