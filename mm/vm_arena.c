@@ -609,8 +609,12 @@ static void *arena_alloc(struct vm_arena *arena, void *kaddr,
 	/*
 	 * Not GFP_ATOMIC: its __GFP_HIGH lets memcg force a charge past
 	 * memory.max and dips into the reserves meant for the kernel itself.
+	 * Sleeping allocations reclaim hard but neither invoke the OOM killer
+	 * nor warn: user space asks for these pages, and at its cgroup's
+	 * limit the answer is -ENOMEM (or SIGBUS for a fault), not a kill.
 	 */
-	gfp_t gfp = atomic ? GFP_NOWAIT | __GFP_NOWARN : GFP_KERNEL;
+	gfp_t gfp = atomic ? GFP_NOWAIT | __GFP_NOWARN :
+			     GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
 	struct page *stack_page, **pages;
 	unsigned long off = 0, i;
 	LIST_HEAD(undo);

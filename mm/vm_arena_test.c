@@ -786,7 +786,7 @@ static void va_pgtables_freed_at_destroy(struct kunit *test)
 		u64 size;
 		unsigned int flags;
 	} kinds[] = {
-		{ min_t(u64, SZ_2G, VM_ARENA_MAX_SIZE), 0 },
+		{ SZ_2G < VM_ARENA_MAX_SIZE ? SZ_2G : VM_ARENA_MAX_SIZE, 0 },
 		{ SZ_1G, VM_ARENA_F_ATOMIC },
 	};
 	int k;
