@@ -777,7 +777,8 @@ static int arena_detach(struct vm_arena *arena, void *kaddr,
 	}
 	for (done = 0; done < count; done += n) {
 		n = min(ARENA_BATCH, count - done);
-		arena_lock_break(arena, &flags, can_sleep);
+		if (count > ARENA_BATCH)
+			arena_lock_break(arena, &flags, can_sleep);
 		for (i = off + done; i < off + done + n; i++) {
 			vm_object_lookup(arena->obj, i, &e);
 			get_page(e.page);

@@ -37,7 +37,8 @@
  * the operation with its arguments.  Output is KTAP.
  *
  * Usage: arena_stress [--dev PATH] [--ko PATH] [--seed N]... [--ops N]
- *	  [--seconds S] [--threads T] [--procs P] [--soak S] [--case NAME]
+ *	  [--seconds S] [--threads T] [--procs P] [--soak S]
+ *	  [--case NAME[,NAME...]]   (names or name prefixes)
  *
  * Copyright (C) 2026 The sparse-mm authors
  */
@@ -389,6 +390,21 @@ static void check_fail(const char *fmt, ...)
  * Run @fn in a child process so that a crash or a hang of one case (a
  * thread killed by an oops, a livelock) fails that case only.
  */
+/* --case: a comma-separated list of case names or name prefixes. */
+static bool case_selected(const char *name)
+{
+	const char *p = opt_case;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (len && !strncmp(p, name, len))
+			return true;
+		p += len + (p[len] == ',');
+	}
+	return false;
+}
+
 static void run_case(const char *name, int (*fn)(void *), void *arg,
 		     double timeout)
 {
@@ -397,8 +413,7 @@ static void run_case(const char *name, int (*fn)(void *), void *arg,
 	double t0 = now();
 	pid_t pid;
 
-	if (opt_case && strcmp(opt_case, name) &&
-	    strncmp(opt_case, name, strlen(opt_case)))
+	if (opt_case && !case_selected(name))
 		return;
 	nr_cases++;
 	pid = fork();
@@ -1958,7 +1973,7 @@ static int close_frees_everything(void *unused)
 
 static void print_usage(void)
 {
-	out("usage: arena_stress [--dev PATH] [--ko PATH] [--seed N]... [--ops N] [--seconds S] [--threads T] [--procs P] [--soak S] [--case NAME]");
+	out("usage: arena_stress [--dev PATH] [--ko PATH] [--seed N]... [--ops N] [--seconds S] [--threads T] [--procs P] [--soak S] [--case NAME[,NAME...]]");
 	exit(2);
 }
 
