@@ -26,6 +26,7 @@
 #include <linux/vm_arena.h>
 
 #include "kselftest_harness.h"
+#include "arena_util.h"
 
 #define PG		4096ULL
 #define NPAGES		64ULL
@@ -52,26 +53,7 @@ static const struct driver {
 /* Open @d's device with @flags, loading its module first if needed. */
 static int open_driver(const struct driver *d, int flags)
 {
-	int fd, i;
-
-	fd = open(d->dev, flags | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT)
-		return fd;
-	fd = open(d->ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	for (i = 0; i < 100; i++) {	/* devtmpfs creates the node */
-		fd = open(d->dev, flags | O_CLOEXEC);
-		if (fd >= 0 || errno != ENOENT)
-			return fd;
-		usleep(10000);
-	}
-	return -1;
+	return arena_open(d->dev, d->ko, flags);
 }
 
 /* The state a case starts from. */

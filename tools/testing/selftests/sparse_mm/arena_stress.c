@@ -65,6 +65,8 @@
 
 #include <linux/vm_arena.h>
 
+#include "arena_util.h"
+
 #define PG		4096UL
 #define SLICE		16UL	/* pages of one owner's slice */
 #define STRIDE		(SLICE + 1)	/* a reserved guard page after each */
@@ -90,7 +92,6 @@
 #define MEMFREE_TOLERANCE_KB	2048L
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define ERRNO_OF(call)	((call) ? errno : 0)
 #define BIT(e)		(1ULL << (e))
 
 /* Errors each call may return (vm_arena.h, vm_arena.rst, CONTRACT.md). */
@@ -240,52 +241,7 @@ static int probe_store(volatile void *dst, const void *src, size_t len)
 
 static int open_dev_mode(int mode)
 {
-	int fd, kfd, i;
-
-	fd = open(opt_dev, mode | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT || !opt_ko)
-		return fd;
-	kfd = open(opt_ko, O_RDONLY | O_CLOEXEC);
-	if (kfd < 0)
-		return -1;
-	if (syscall(SYS_finit_module, kfd, "", 0) && errno != EEXIST) {
-		close(kfd);
-		return -1;
-	}
-	close(kfd);
-	for (i = 0; i < 100; i++) {
-		fd = open(opt_dev, mode | O_CLOEXEC);
-		if (fd >= 0 || errno != ENOENT)
-			return fd;
-		usleep(10000);
-	}
-	return -1;
-}
-
-static int setup(int fd, uint64_t size, uint32_t flags)
-{
-	struct arena_setup s = { .size = size, .flags = flags };
-
-	return ioctl(fd, ARENA_IOC_SETUP, &s);
-}
-
-static int alloc_at(int fd, uint64_t off, uint64_t count, uint32_t flags,
-		    uint64_t *where)
-{
-	struct arena_alloc a = { .offset = off, .count = count, .node = -1,
-				 .flags = flags };
-	int ret = ioctl(fd, ARENA_IOC_ALLOC, &a);
-
-	if (!ret && where)
-		*where = a.offset;
-	return ret;
-}
-
-static int range_op(int fd, unsigned long cmd, uint64_t off, uint64_t count)
-{
-	struct arena_range r = { .offset = off, .count = count };
-
-	return ioctl(fd, cmd, &r);
+	return arena_open(opt_dev, opt_ko, mode);
 }
 
 static long long pages_in_use(int fd)

@@ -30,6 +30,7 @@
 #include <linux/vm_arena.h>
 
 #include "kselftest_harness.h"
+#include "arena_util.h"
 
 #define PG		4096UL
 #define NPAGES		64UL
@@ -37,77 +38,6 @@
 /* VM_ARENA_MAX_SIZE: 64 GiB, or 1 GiB in a KASAN_VMALLOC kernel. */
 #define MAX_SIZE	(1ULL << 36)
 #define KASAN_MAX_SIZE	(1ULL << 30)
-
-static const char *dev_path(void)
-{
-	const char *p = getenv("ARENA_DEV");
-
-	return p ? p : "/dev/arena";
-}
-
-/* Open the device, loading the driver first if it is not there yet. */
-static int open_dev(void)
-{
-	const char *ko = getenv("ARENA_KO");
-	int fd, i;
-
-	fd = open(dev_path(), O_RDWR | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT)
-		return fd;
-	fd = open(ko ? ko : "/lib/modules/arena_sample.ko", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	for (i = 0; i < 100; i++) {	/* devtmpfs creates the node */
-		fd = open(dev_path(), O_RDWR | O_CLOEXEC);
-		if (fd >= 0 || errno != ENOENT)
-			return fd;
-		usleep(10000);
-	}
-	return -1;
-}
-
-static int setup(int fd, uint64_t size, uint32_t flags)
-{
-	struct arena_setup s = { .size = size, .flags = flags };
-
-	return ioctl(fd, ARENA_IOC_SETUP, &s);
-}
-
-static struct arena_info info(int fd)
-{
-	struct arena_info i;
-
-	memset(&i, 0xff, sizeof(i));
-	if (ioctl(fd, ARENA_IOC_INFO, &i))
-		memset(&i, 0xff, sizeof(i));
-	return i;
-}
-
-static int alloc_at(int fd, uint64_t off, uint64_t count, uint32_t flags,
-		    uint64_t *where)
-{
-	struct arena_alloc a = { .offset = off, .count = count, .node = -1,
-				 .flags = flags };
-	int ret = ioctl(fd, ARENA_IOC_ALLOC, &a);
-
-	if (!ret && where)
-		*where = a.offset;
-	return ret;
-}
-
-static int range_op(int fd, unsigned long cmd, uint64_t off, uint64_t count)
-{
-	struct arena_range r = { .offset = off, .count = count };
-
-	return ioctl(fd, cmd, &r);
-}
-
-#define ERRNO_OF(call)	((call) ? errno : 0)
 
 /* ---- catching SIGSEGV ---- */
 

@@ -32,6 +32,7 @@
 #include <linux/vm_arena.h>
 
 #include "kselftest_harness.h"
+#include "arena_util.h"
 
 #define PG		4096UL
 #define REGION		(2UL << 20)	/* one kernel PTE page's worth */
@@ -39,39 +40,6 @@
 #define SMALL_SIZE	(4UL << 20)	/* little KASAN shadow to populate */
 #define MAX_TRIES	300U
 #define LIST_NODES	1000UL		/* four pages of nodes */
-
-static const char *dev_path(void)
-{
-	const char *p = getenv("ARENA_DEV");
-
-	return p ? p : "/dev/arena";
-}
-
-/* Open the device, loading the driver first if it is not there yet. */
-static int open_dev(void)
-{
-	const char *ko = getenv("ARENA_KO");
-	int fd, i;
-
-	fd = open(dev_path(), O_RDWR | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT)
-		return fd;
-	fd = open(ko ? ko : "/lib/modules/arena_sample.ko", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	for (i = 0; i < 100; i++) {
-		fd = open(dev_path(), O_RDWR | O_CLOEXEC);
-		if (fd >= 0 || errno != ENOENT)
-			return fd;
-		usleep(10000);
-	}
-	return -1;
-}
 
 /* ---- /proc/thread-self/fail-nth, opened once: no allocation later ---- */
 
@@ -116,30 +84,6 @@ static int arenas_in_vmallocinfo(void)
 	return n;
 }
 
-static struct arena_info info(int fd)
-{
-	struct arena_info i;
-
-	memset(&i, 0xff, sizeof(i));
-	if (ioctl(fd, ARENA_IOC_INFO, &i))
-		memset(&i, 0xff, sizeof(i));
-	return i;
-}
-
-static int setup(int fd, uint64_t size)
-{
-	struct arena_setup s = { .size = size };
-
-	return ioctl(fd, ARENA_IOC_SETUP, &s);
-}
-
-static int range_op(int fd, unsigned long cmd, uint64_t off, uint64_t count)
-{
-	struct arena_range r = { .offset = off, .count = count };
-
-	return ioctl(fd, cmd, &r);
-}
-
 /* One injected call: its return, errno in *err, and whether it ran out. */
 struct shot {
 	int ret;
@@ -178,7 +122,7 @@ FIXTURE_SETUP(big)
 	ASSERT_LE(0, nth_open());
 	self->fd = open_dev();
 	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, setup(self->fd, BIG_SIZE));
+	ASSERT_EQ(0, setup(self->fd, BIG_SIZE, 0));
 	self->base = mmap(NULL, BIG_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 			  self->fd, 0);
 	ASSERT_NE(MAP_FAILED, self->base);
@@ -500,7 +444,7 @@ TEST(mmap_arena)
 		char *p;
 
 		ASSERT_LE(0, fd);
-		ASSERT_EQ(0, setup(fd, SMALL_SIZE));
+		ASSERT_EQ(0, setup(fd, SMALL_SIZE, 0));
 		nth_set(n);
 		p = mmap(NULL, SMALL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 			 fd, 0);
