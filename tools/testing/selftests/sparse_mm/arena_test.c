@@ -1119,6 +1119,18 @@ static int memcg_limit_child(int fd_unused)
 		 fd, 0);
 	if (p == MAP_FAILED)
 		return 12;
+	/*
+	 * Build this process's page tables for the whole arena now (populate
+	 * one page per 2 MiB, free it: the tables stay).  A fault at the
+	 * limit then needs only the arena's page, whose failed charge is what
+	 * this test is about; a fault that needs a new page table fails in
+	 * the core's own preallocation first (VM_FAULT_OOM, retried forever
+	 * for an unkillable task at its limit, arena or not).
+	 */
+	for (k = 0; k < LIM_PAGES; k += 512)
+		if (alloc_at(fd, k * PG, 1, VM_ARENA_ALLOC_POPULATE, NULL) ||
+		    range_op(fd, ARENA_IOC_FREE, k * PG, 1))
+			return 12;
 	/* memory.current rises with the arena's pages. */
 	c0 = read_num(CG "/arena_lim/memory.current");
 	if (alloc_at(fd, 0, 256, 0, NULL))
