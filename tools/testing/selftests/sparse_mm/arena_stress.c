@@ -1385,9 +1385,16 @@ static void op_build_list(struct worker *w)
 	}
 	OPDESC(w, "FREE list offset %#llx count %lu", (unsigned long long)off,
 	       pages);
+	/*
+	 * A page of ours that a hostile thread freed may belong to another
+	 * thread's list by now: this free may take it, so it counts as a
+	 * list-area free for the others' checks.
+	 */
+	__sync_fetch_and_add(&e->sh->list_gen, 1);
 	err = ERRNO_OF(range_op(e->fd, ARENA_IOC_FREE, off, pages));
+	__sync_fetch_and_add(&e->sh->list_gen, 1);
 	check_errno(w, err, E_FREE, "FREE");
-	if (err == ENOENT && (g0 & 1 || e->sh->list_gen != g0))
+	if (err == ENOENT && (g0 & 1 || e->sh->list_gen != g0 + 2))
 		return;		/* a hostile free took part of it; sweep later */
 	if (err)
 		wfail(w, "FREE of our own list: %s", strerror(err));
@@ -1578,6 +1585,9 @@ static void op_fork(struct worker *w)
 		uint64_t buf[2];
 		int sig;
 
+		/* Our ends only: a side that exits early gives the other EOF. */
+		close(c2p[0]);
+		close(p2c[1]);
 		sig = probe_copy(buf, uaddr(e, off), 16);
 		if (!dofork)
 			_exit(sig == SIGSEGV ? 0 : 10);
@@ -1592,8 +1602,13 @@ static void op_fork(struct worker *w)
 			_exit(14);	/* the free did not zap the child */
 		_exit(0);
 	}
-	if (pid < 0)
+	close(c2p[1]);
+	close(p2c[0]);
+	if (pid < 0) {
+		close(c2p[0]);
+		close(p2c[1]);
 		return;
+	}
 	if (dofork && read(c2p[0], &c, 1) == 1) {
 		op_free(w, i, 1);
 		/* A lazy child fault made a page: resync frees it. */
@@ -1602,8 +1617,6 @@ static void op_fork(struct worker *w)
 			wfail(w, "pipe to child");
 	}
 	close(c2p[0]);
-	close(c2p[1]);
-	close(p2c[0]);
 	close(p2c[1]);
 	waitpid(pid, &status, 0);
 	madvise(e->base, e->npages * PG, MADV_DONTFORK);
