@@ -981,7 +981,9 @@ struct shared {
 	pthread_barrier_t bar;
 	volatile int stop;
 	volatile long failures;
-	volatile unsigned long list_gen;	/* odd while a list-area free runs */
+	/* List-area frees: begun so far, and under way now. */
+	volatile unsigned long list_frees;
+	volatile long list_inflight;
 	volatile uint64_t next_tag;
 	volatile long ops, tainted, lists, forks, races_seen;
 	struct slice_state slice[MAX_SLICES];
@@ -1327,6 +1329,46 @@ static void op_read_back(struct worker *w, int how)
 		      (unsigned long long)w->tag[i]);
 }
 
+/*
+ * Which list-area frees may have touched a list.  A free counts as under
+ * way from before its ioctl until after it returns; a snapshot reads the
+ * frees begun, then those under way.  A free whose kernel effect follows
+ * the snapshot was either begun after it (the count moved) or under way
+ * at it (a begun free raised list_inflight before list_frees).  A parity
+ * counter cannot say this: two frees under way at once leave it even, and
+ * a hostile FREE blocked behind our BUILD_LIST then frees our page with
+ * the counter looking quiet.
+ */
+struct list_snap {
+	unsigned long begun;
+	long inflight;
+};
+
+static void list_free_begin(struct shared *sh)
+{
+	__sync_fetch_and_add(&sh->list_inflight, 1);
+	__sync_fetch_and_add(&sh->list_frees, 1);
+}
+
+static void list_free_end(struct shared *sh)
+{
+	__sync_fetch_and_sub(&sh->list_inflight, 1);
+}
+
+static void list_snapshot(struct shared *sh, struct list_snap *snap)
+{
+	snap->begun = sh->list_frees;
+	__sync_synchronize();
+	snap->inflight = sh->list_inflight;
+}
+
+/* Did a list-area free other than our own @own ones run since @snap? */
+static bool list_freed_since(struct shared *sh, const struct list_snap *snap,
+			     unsigned long own)
+{
+	return snap->inflight || sh->list_frees != snap->begun + own;
+}
+
 /* The kernel builds a list in the list area; walk it back. */
 static void op_build_list(struct worker *w)
 {
@@ -1336,12 +1378,14 @@ static void op_build_list(struct worker *w)
 	uint64_t count = (pages - 1) * NODES_PER_PAGE + 1 +
 		below(&w->rs, NODES_PER_PAGE);
 	struct arena_build_list b = { .count = count };
-	unsigned long g0 = e->sh->list_gen, i, got = 0;
+	unsigned long i, got = 0;
+	struct list_snap snap;
 	uint64_t head, off;
 	bool bad = false;
 	int err, sig = 0;
 
 	OPDESC(w, "BUILD_LIST count %llu", (unsigned long long)count);
+	list_snapshot(e->sh, &snap);
 	err = ERRNO_OF(ioctl(e->fd, ARENA_IOC_BUILD_LIST, &b));
 	check_errno(w, err, E_BUILD, "BUILD_LIST");
 	if (err) {
@@ -1376,7 +1420,7 @@ static void op_build_list(struct worker *w)
 			break;
 		}
 	}
-	if ((sig || bad) && (g0 & 1 || e->sh->list_gen != g0)) {
+	if ((sig || bad) && list_freed_since(e->sh, &snap, 0)) {
 		__sync_fetch_and_add(&e->sh->tainted, 1);
 	} else if (sig || bad) {
 		wfail(w, "kernel-built list (head %#llx, %llu nodes) walks back wrong at node %lu (%s) with no free in the list area meanwhile",
@@ -1390,11 +1434,11 @@ static void op_build_list(struct worker *w)
 	 * thread's list by now: this free may take it, so it counts as a
 	 * list-area free for the others' checks.
 	 */
-	__sync_fetch_and_add(&e->sh->list_gen, 1);
+	list_free_begin(e->sh);
 	err = ERRNO_OF(range_op(e->fd, ARENA_IOC_FREE, off, pages));
-	__sync_fetch_and_add(&e->sh->list_gen, 1);
+	list_free_end(e->sh);
 	check_errno(w, err, E_FREE, "FREE");
-	if (err == ENOENT && (g0 & 1 || e->sh->list_gen != g0 + 2))
+	if (err == ENOENT && list_freed_since(e->sh, &snap, 1))
 		return;		/* a hostile free took part of it; sweep later */
 	if (err)
 		wfail(w, "FREE of our own list: %s", strerror(err));
@@ -1501,9 +1545,9 @@ static void op_hostile_free_list(struct worker *w, unsigned long span)
 
 	OPDESC(w, "hostile FREE list area offset %#lx count %lu", first * PG,
 	       count);
-	__sync_fetch_and_add(&e->sh->list_gen, 1);
+	list_free_begin(e->sh);
 	err = ERRNO_OF(range_op(e->fd, ARENA_IOC_FREE, first * PG, count));
-	__sync_fetch_and_add(&e->sh->list_gen, 1);
+	list_free_end(e->sh);
 	check_errno(w, err, E_FREE, "FREE");
 	if (err && err != ENOENT && !(err == ERANGE && first + count > e->npages))
 		wfail(w, "hostile FREE in the list area: %s", strerror(err));
