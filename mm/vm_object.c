@@ -217,6 +217,8 @@ struct page *vm_object_get_page(struct vm_object *obj, unsigned long index)
 		return NULL;
 	rcu_read_lock();
 repeat:
+	/* Walk from the root again: the node we read may be gone. */
+	xas_reset(&xas);
 	e = xas_load(&xas);
 	if (xas_retry(&xas, e))
 		goto repeat;
