@@ -45,6 +45,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vm_arena.h>
+#include <linux/vm_group_pages.h>
 #include <linux/vm_object.h>
 #include <linux/vm_sparse.h>
 #include <linux/vmalloc.h>
@@ -136,6 +137,8 @@ struct fn_ctx;
  * @prepare: set up try @n and record the state, outside the injection
  * @run: the operation, with the Nth allocation failing
  * @check: assert the result and the state, undo a success; false stops
+ * @held: pages a cache of the operation keeps by design, if any: their
+ *	growth over the sweep is not counted as free pages gone
  */
 struct fn_op {
 	const char *name;
@@ -144,6 +147,7 @@ struct fn_op {
 	int (*run)(struct fn_ctx *c, unsigned int n);
 	bool (*check)(struct kunit *test, struct fn_ctx *c, unsigned int n,
 		      int err);
+	long (*held)(struct fn_ctx *c);
 };
 
 struct fn_ctx {
@@ -171,6 +175,9 @@ struct fn_ctx {
 	unsigned int alloc_flags;
 	bool atomic;
 	int arena_lines;
+	/* VM_GROUP_PAGES */
+	unsigned long group_cached;
+	unsigned long group_got;
 };
 
 /* Lines of /proc/vmallocinfo that contain @needle. */
@@ -202,6 +209,7 @@ static void fn_sweep(struct kunit *test, struct fn_ctx *c,
 		     const struct fn_op *op)
 {
 	long free0 = global_zone_page_state(NR_FREE_PAGES), drift;
+	long held0 = op->held ? op->held(c) : 0;
 	unsigned int n, left, points = 0;
 	bool done = false;
 	int err;
@@ -226,6 +234,8 @@ static void fn_sweep(struct kunit *test, struct fn_ctx *c,
 	KUNIT_EXPECT_TRUE_MSG(test, done, "%s: no clean run in %u tries",
 			      op->name, op->max);
 	drift = free0 - (long)global_zone_page_state(NR_FREE_PAGES);
+	if (op->held)
+		drift -= op->held(c) - held0;
 	KUNIT_EXPECT_LT_MSG(test, drift, FN_DRIFT_PAGES,
 			    "%s: %ld free pages gone", op->name, drift);
 	kunit_log(KERN_INFO, test, KUNIT_SUBTEST_INDENT
@@ -766,6 +776,85 @@ static void fn_arena_free_sweep(struct kunit *test)
 	c->arena = NULL;
 }
 
+/* ---- VM_GROUP_PAGES: the cache refill ---- */
+
+#ifdef CONFIG_VM_GROUP_PAGES
+#define FN_GROUP_BLOCK	(1UL << (PMD_SHIFT - PAGE_SHIFT))
+
+/*
+ * Ask for what the cache holds plus two blocks and a few pages, so that
+ * the request needs three refills: each injected failure stops the fill at
+ * a block boundary, and the pages handed out so far must be exactly the
+ * cached ones plus the blocks that did come.
+ */
+static void fn_group_prepare(struct kunit *test, struct fn_ctx *c,
+			     unsigned int n)
+{
+	c->group_cached = vm_group_cached_pages();
+	c->nr = c->group_cached + 2 * FN_GROUP_BLOCK + 5;
+	kvfree(c->arg);
+	c->arg = kvcalloc(c->nr, sizeof(*c->arg), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c->arg);
+}
+
+static int fn_group_alloc(struct fn_ctx *c, unsigned int n)
+{
+	c->group_got = vm_group_alloc_pages(GFP_KERNEL, numa_mem_id(), c->nr,
+					    c->arg);
+	return 0;
+}
+
+/*
+ * The request makes exactly three allocation decisions, one per block, so
+ * try @n <= 3 fails refill @n and try 4 runs clean.
+ */
+static bool fn_group_check(struct kunit *test, struct fn_ctx *c,
+			   unsigned int n, int err)
+{
+	unsigned long got = c->group_got, want, cached, i, kept = 0;
+	bool failed = n <= 3;
+
+	KUNIT_EXPECT_EQ(test, err, 0);
+	/* Refill n failed: the cached pages and the n - 1 blocks before. */
+	want = failed ? c->group_cached + (n - 1) * FN_GROUP_BLOCK : c->nr;
+	KUNIT_EXPECT_EQ_MSG(test, got, want, "refill %u failing", n);
+	/* A failed fill used up the cache; a clean one keeps block 3's tail. */
+	cached = failed ? 0 : FN_GROUP_BLOCK - 5;
+	KUNIT_EXPECT_EQ(test, vm_group_cached_pages(), cached);
+	/*
+	 * Every page goes back to the cache, as vfree() would put it: the
+	 * sweep counts the cache's growth apart from free pages gone.
+	 */
+	for (i = 0; i < got; i++) {
+		KUNIT_EXPECT_EQ(test, page_ref_count(c->arg[i]), 1);
+		KUNIT_EXPECT_FALSE(test, PageHWPoison(c->arg[i]));
+		if (vm_group_free_page(c->arg[i]))
+			kept++;
+		else
+			__free_page(c->arg[i]);
+	}
+	KUNIT_EXPECT_EQ(test, kept, got);
+	KUNIT_EXPECT_EQ(test, vm_group_cached_pages(), cached + got);
+	return got == want;
+}
+
+static long fn_group_held(struct fn_ctx *c)
+{
+	return vm_group_cached_pages();
+}
+
+static void fn_group_refill_sweep(struct kunit *test)
+{
+	static const struct fn_op op = {
+		"vm_group_alloc_pages(cached + 2 blocks + 5)", 8,
+		fn_group_prepare, fn_group_alloc, fn_group_check,
+		fn_group_held,
+	};
+
+	fn_sweep(test, test->priv, &op);
+}
+#endif
+
 static struct kunit_case sparse_mm_fail_nth_cases[] = {
 	KUNIT_CASE(fn_vm_object),
 	KUNIT_CASE(fn_vm_object_large),
@@ -775,6 +864,9 @@ static struct kunit_case sparse_mm_fail_nth_cases[] = {
 	KUNIT_CASE(fn_arena_free_sweep),
 	KUNIT_CASE(fn_arena_create_sweep),
 	KUNIT_CASE(fn_sparse_create_sweep),
+#ifdef CONFIG_VM_GROUP_PAGES
+	KUNIT_CASE(fn_group_refill_sweep),
+#endif
 	{}
 };
 
@@ -790,3 +882,5 @@ kunit_test_suites(&sparse_mm_fail_nth_suite);
 
 MODULE_DESCRIPTION("sparse-mm systematic fault-injection KUnit sweep");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(SPARSE_MM_BENCH);
+MODULE_IMPORT_NS(SPARSE_MM_KUNIT);

@@ -98,6 +98,18 @@ static inline bool vm_group_refill_should_fail(void)
 }
 #endif
 
+/*
+ * Exported only for the fail-nth KUnit module, which sweeps the refill's
+ * allocations, and only when it is configured (as 6.2's
+ * EXPORT_SYMBOL_IF_KUNIT() would): modules are not users of these.
+ */
+#if IS_ENABLED(CONFIG_SPARSE_MM_FAIL_NTH_KUNIT_TEST)
+#define VM_GROUP_EXPORT_SYMBOL_FOR_TEST(sym) \
+	EXPORT_SYMBOL_NS_GPL(sym, SPARSE_MM_KUNIT)
+#else
+#define VM_GROUP_EXPORT_SYMBOL_FOR_TEST(sym)
+#endif
+
 /* vm_group_pages=off on the command line; debugfs "enabled" at run time. */
 core_param(vm_group_pages, vm_group_enabled, bool, 0444);
 
@@ -285,6 +297,7 @@ unsigned int vm_group_alloc_pages(gfp_t gfp, int nid, unsigned int nr,
 		atomic_long_add(nr - got, &vm_group_stats.fallback);
 	return got;
 }
+VM_GROUP_EXPORT_SYMBOL_FOR_TEST(vm_group_alloc_pages);
 
 /*
  * Only a page vfree() could free outright goes in the cache: nobody else
@@ -330,6 +343,7 @@ bool vm_group_free_page(struct page *page)
 	vm_group_cache_page(page);
 	return true;
 }
+VM_GROUP_EXPORT_SYMBOL_FOR_TEST(vm_group_free_page);
 
 static unsigned long vm_group_count(struct shrinker *s,
 				    struct shrink_control *sc)
