@@ -176,6 +176,18 @@ def boot_counts(log):
                 plans = [int(m.group(1)) for m in map(TAP_PLAN.match, nested) if m]
                 plan = sum(plans) if plans else None
                 results = nested
+            wrapped = [l for l in results if not l.startswith('#')]
+            if any(l.startswith('# selftests: ') for l in results):
+                # Run by kselftest's runner: the test's TAP is the "# "
+                # prefixed part, the runner adds one result of its own.
+                outer = [t for t in map(TAP_RESULT.match, wrapped) if t]
+                results = [l[2:] for l in results if l.startswith('# ')]
+                plans = [int(m.group(1)) for m in map(TAP_PLAN.match, results) if m]
+                plan = plans[0] if plans else None
+                if len(outer) != 1 or outer[0].group(1):
+                    failed += 1
+                    notes.append(f'{cur}: kselftest runner: ' +
+                                 (outer[0].group(0) if outer else 'no result'))
             tap = [TAP_RESULT.match(l) for l in results]
             tap = [t for t in tap if t]
             for t in tap:
