@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # sparse-mm harness.  Everything is in scripts/smm; see README.md.
-.PHONY: run test test-debug bench stress check patch help
+.PHONY: run test test-debug bench stress check patch series-check help
 SECONDS ?= 300
 
 run:		## build, boot QEMU, load the sample driver(s), show the demo
@@ -15,7 +15,9 @@ stress:		## soak both arena drivers SECONDS=N seconds each (default 300)
 	@bash scripts/smm stress $(SECONDS)
 check:		## checkpatch --strict, W=1, sparse on our files
 	@bash scripts/smm check
-patch:		## write results/sparse-mm.patch against pristine 6.1.y
+patch:		## write results/sparse-mm.patch and the series results/series/
 	@bash scripts/smm patch
+series-check:	## the series: git am, checkpatch, every prefix built in full
+	@bash scripts/smm series-check
 help:
 	@grep -E '^[a-z-]+:.*##' Makefile | sed 's/:.*##/\t/'

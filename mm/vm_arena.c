@@ -1537,7 +1537,7 @@ EXPORT_SYMBOL_GPL(vm_arena_size);
  * @arena: the arena
  *
  * Context: Any context.
- * Return: the %VM_ARENA_F_* flags.
+ * Return: the creation flags, ``VM_ARENA_F_*``.
  */
 unsigned int vm_arena_flags(const struct vm_arena *arena)
 {

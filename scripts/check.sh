@@ -4,6 +4,7 @@
 #   checkpatch.pl --strict on every C file and header we own and on patches/
 #   W=1 and sparse (C=2) on every kernel object built from our C files
 #   rustfmt on every Rust file of the tree (make rustfmtcheck)
+#   kernel-doc -none on our files, make htmldocs SPHINXDIRS=mm
 # Usage: check.sh SRC OUT   (work tree and a configured build directory)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,6 +49,37 @@ if [ -z "$(echo "$out" | grep -E 'warning|error' )" ]; then
 else
 	echo "$out" | grep -E 'warning|error' | head -20 | sed 's/^/# /'
 	echo "not ok - W=1 and sparse (C=2) clean"
+fi
+
+# Documentation: kernel-doc finds nothing to report in our C files and
+# headers, and the mm book (which pulls our API reference from them with
+# kernel-doc directives) builds with no warning from our pages or files.
+# Upstream pages of the mm book warn about references outside it; those
+# are not ours and are left alone.
+if out=$(perl "$SRC/scripts/kernel-doc" -none "${cfiles[@]}" 2>&1) && [ -z "$out" ]; then
+	echo "ok - kernel-doc -none clean (${#cfiles[@]} files)"
+else
+	echo "$out" >> "$LOG"
+	echo "$out" | head -20 | sed 's/^/# /'
+	echo "not ok - kernel-doc -none clean"
+fi
+mapfile -t docs < <(git ls-files 'Documentation/*.rst')
+ours=$(printf '%s\n' "${docs[@]%.rst}" "${cfiles[@]}" | sed 's/[.]/[.]/g' | paste -sd'|')
+if ! command -v sphinx-build > /dev/null; then
+	echo "not ok - make htmldocs SPHINXDIRS=mm: sphinx-build missing (python3-sphinx)"
+elif out=$( (cd "$SRC" && make O="${OUT%/*}/out-docs" SPHINXDIRS=mm SPHINXOPTS=-E htmldocs) 2>&1 ); then
+	bad=$(echo "$out" | grep -E 'WARNING|ERROR' | grep -E "/($ours)([.]rst)?(:|$)")
+	echo "$out" | grep -E 'WARNING|ERROR' >> "$LOG"
+	if [ -z "$bad" ]; then
+		echo "ok - make htmldocs SPHINXDIRS=mm: no warning from our files (${#docs[@]} pages)"
+	else
+		echo "$bad" | head -20 | sed 's/^/# /'
+		echo "not ok - make htmldocs SPHINXDIRS=mm: no warning from our files"
+	fi
+else
+	echo "$out" | tail -20 >> "$LOG"
+	echo "$out" | tail -5 | sed 's/^/# /'
+	echo "not ok - make htmldocs SPHINXDIRS=mm builds"
 fi
 
 # Rust: the kernel's own rustfmtcheck covers every .rs file of the tree,

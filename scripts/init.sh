@@ -10,6 +10,11 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# devtmpfs has no /dev/fd or /dev/std*; kselftest's runner writes to /dev/stdout.
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mount -t debugfs debugfs /sys/kernel/debug
 # Root sees real kernel addresses in /proc/vmallocinfo and module sections.
 echo 1 > /proc/sys/kernel/kptr_restrict
@@ -20,7 +25,9 @@ echo "==== sparse-mm initramfs: mode=$mode cpus=$(nproc)" \
 
 section() {	# section NAME COMMAND...: run, then print the output bracketed
 	name=$1; shift
-	"$@" > /tmp/section.out 2>&1
+	# Append mode: kselftest's runner reopens /dev/stdout for its output.
+	: > /tmp/section.out
+	"$@" >> /tmp/section.out 2>&1
 	rc=$?
 	echo "==== BEGIN $name"
 	cat /tmp/section.out
@@ -148,16 +155,18 @@ test)
 	# Stays armed for the user-space fail-nth sweeps below.
 	section kunit-fail-nth kunit_fail_nth
 	section kunit-rust kunit_rust
-	# Every *_test program; arena_parity_test loads both arena drivers
+	# Every test of kselftest's list, one section each, run by kselftest's
+	# own runner; arena_parity_test loads both arena drivers
 	# (arena_sample.ko and rust_arena.ko) and compares them case by case.
+	ksft=/kselftest/run_kselftest.sh
 	for t in $(cat /tests); do
-		section "$t" "/bin/$t"
+		section "$t" $ksft -t "sparse_mm:$t"
 	done
 	# The arena selftests again, unchanged, against the Rust driver.
 	section arena_test-rust env ARENA_DEV=/dev/rust_arena \
-		ARENA_KO=/lib/modules/rust_arena.ko /bin/arena_test
+		ARENA_KO=/lib/modules/rust_arena.ko $ksft -t sparse_mm:arena_test
 	section fail_nth_test-rust env ARENA_DEV=/dev/rust_arena \
-		ARENA_KO=/lib/modules/rust_arena.ko /bin/fail_nth_test
+		ARENA_KO=/lib/modules/rust_arena.ko $ksft -t sparse_mm:fail_nth_test
 	arena_stress_both
 	kmemleak_check
 	;;

@@ -18,14 +18,18 @@ Every kernel log must be free of oops, BUG, WARNING, panic, lockdep, KASAN,
 kmemleak and similar reports.  The one exception: a WARNING raised in
 function F between the lines "sparse-mm: expect-warning begin F" and
 "sparse-mm: expect-warning end F", which a test prints around a call that
-warns on purpose.  Skipped tests count as failures: nothing here may skip.
-Ends with the line "N passed, N failed, N skipped".
+warns on purpose.  A skipped test is counted as skipped; it fails the run
+unless kunit/expected-skips lists it (with its reason).  KTAP, of the
+built-in suites and of the module suites in the boot log, is read with
+kunit.py parse.  Ends with the line "N passed, N failed, N skipped".
 """
 import argparse
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 
 TIMESTAMP = re.compile(r'^\[\s*\d+\.\d+\]\s?')
 WARNING = re.compile(r'WARNING: CPU: \d+ PID: \d+ at \S+ ([A-Za-z0-9_.]+)\+0x')
@@ -90,15 +94,58 @@ def check_log(path):
     return problems
 
 
+# Skips allowed without failing the run: kunit/expected-skips, lines of
+# "NAME REASON" where NAME is suite.case (KUnit) or section.case (selftests).
+EXPECTED_SKIPS = {}
+UNEXPECTED_SKIPS = []
+
+
+def load_expected_skips(path):
+    if not os.path.exists(path):
+        return
+    for line in open(path, encoding='utf-8'):
+        line = line.strip()
+        if line and not line.startswith('#'):
+            name, _, reason = line.partition(' ')
+            EXPECTED_SKIPS[name] = reason.strip()
+
+
+def skip_note(name):
+    """Note a skipped test; remember it if it is not an expected skip."""
+    if name in EXPECTED_SKIPS:
+        return f'SKIPPED {name} (expected: {EXPECTED_SKIPS[name]})'
+    UNEXPECTED_SKIPS.append(name)
+    return f'SKIPPED {name} (not in kunit/expected-skips: fails the run)'
+
+
+def json_skips(group, prefix=''):
+    """suite.case names of the skipped cases in kunit.py's JSON."""
+    name = group.get('name', '')
+    if name == 'KUnit Test Group':
+        name = ''
+    here = f'{prefix}.{name}' if prefix and name else (name or prefix)
+    out = [f'{here}.{c["name"]}' if here else c['name']
+           for c in group.get('test_cases', []) if c.get('status') == 'SKIP']
+    for sub in group.get('sub_groups', []):
+        out += json_skips(sub, here)
+    return out
+
+
 def kunit_counts(kunit_py, log):
     """Parse a kunit log with kunit.py parse; return (passed, failed, skipped, notes)."""
-    res = subprocess.run([sys.executable, kunit_py, 'parse', os.path.abspath(log)],
-                         capture_output=True, text=True)
+    with tempfile.NamedTemporaryFile(suffix='.json') as js:
+        res = subprocess.run([sys.executable, kunit_py, 'parse',
+                              '--json=' + js.name, os.path.abspath(log)],
+                             capture_output=True, text=True)
+        try:
+            skips = json_skips(json.load(open(js.name, encoding='utf-8')))
+        except ValueError:
+            skips = []
     out = res.stdout + res.stderr
     m = re.search(r'Ran (\d+) tests?: (.*)', out)
     notes = [l for l in out.splitlines()
-             if '[FAILED]' in l or '[CRASHED]' in l or '[SKIPPED]' in l
-             or 'ERROR' in l]
+             if '[FAILED]' in l or '[CRASHED]' in l or 'ERROR' in l]
+    notes += [skip_note(n) for n in skips]
     if not m:
         return 0, 1, 0, notes + ['kunit.py parse found no results in ' + log]
     fields = dict((k.strip(), int(v)) for k, v in
@@ -113,6 +160,7 @@ def kunit_counts(kunit_py, log):
     return passed, failed, skipped, notes
 
 
+KUNIT_PY = None
 SECTION_BEGIN = re.compile(r'^==== BEGIN (\S+)$')
 SECTION_END = re.compile(r'^==== END (\S+) rc=(\d+)$')
 TAP_RESULT = re.compile(r'^(not )?ok (\d+) (?:- )?(.*?)(\s+#\s*(SKIP|skip).*)?$')
@@ -168,20 +216,50 @@ def boot_counts(log):
                         notes.append(f'kmemleak: clean ({known} known boot-time false positives ignored)')
                 cur = None
                 continue
-            if cur.startswith('kunit'):
-                # Module KUnit suites: the cases are the indented results,
-                # one nested plan per suite.
-                nested = [l[4:] for l in results if l.startswith('    ')
-                          and not l.startswith('     ')]
-                plans = [int(m.group(1)) for m in map(TAP_PLAN.match, nested) if m]
-                plan = sum(plans) if plans else None
-                results = nested
+            if cur.startswith('kunit') and KUNIT_PY:
+                # Module KUnit suites (and the Rust self-test, which prints
+                # the same KTAP): kunit.py parse reads the section.
+                # 6.1 prints the top-level "KTAP version 1" and plan only
+                # for the built-in suites at boot, not for a module's, and
+                # numbers a module's suites with a counter of its own (the
+                # Rust self-test prints "ok 1" for each): add the header and
+                # number the suites 1, 2, ... or kunit.py reads nothing.
+                tops = 0
+                for i, l in enumerate(results):
+                    m = re.match(r'^(not )?ok \d+ (.*)$', l)
+                    if m:
+                        tops += 1
+                        results[i] = f'{m.group(1) or ""}ok {tops} {m.group(2)}'
+                with tempfile.NamedTemporaryFile('w', suffix='.log') as t:
+                    t.write(f'KTAP version 1\n1..{max(tops, 1)}\n' +
+                            '\n'.join(results) + '\n')
+                    t.flush()
+                    p, f, s, n = kunit_counts(KUNIT_PY, t.name)
+                passed, failed, skipped = passed + p, failed + f, skipped + s
+                notes += [f'{cur}: {x}' for x in n]
+                if rc != 0 and not f:
+                    failed += 1
+                    notes.append(f'{cur}: exit status {rc}')
+                cur = None
+                continue
+            wrapped = [l for l in results if not l.startswith('#')]
+            if any(l.startswith('# selftests: ') for l in results):
+                # Run by kselftest's runner: the test's TAP is the "# "
+                # prefixed part, the runner adds one result of its own.
+                outer = [t for t in map(TAP_RESULT.match, wrapped) if t]
+                results = [l[2:] for l in results if l.startswith('# ')]
+                plans = [int(m.group(1)) for m in map(TAP_PLAN.match, results) if m]
+                plan = plans[0] if plans else None
+                if len(outer) != 1 or outer[0].group(1):
+                    failed += 1
+                    notes.append(f'{cur}: kselftest runner: ' +
+                                 (outer[0].group(0) if outer else 'no result'))
             tap = [TAP_RESULT.match(l) for l in results]
             tap = [t for t in tap if t]
             for t in tap:
                 if t.group(4):
                     skipped += 1
-                    notes.append(f'{cur}: SKIPPED {t.group(3)}')
+                    notes.append(f'{cur}: ' + skip_note(f'{cur}.{t.group(3)}'))
                 elif t.group(1):
                     failed += 1
                     notes.append(f'{cur}: FAILED {t.group(3)}')
@@ -275,7 +353,7 @@ def summary(args):
     else:
         total[1] += 1
         print(f'[static] {tap} missing')
-    ok = total[1] == 0 and total[2] == 0
+    ok = total[1] == 0 and not UNEXPECTED_SKIPS
     print(f'{total[0]} passed, {total[1]} failed, {total[2]} skipped')
     return 0 if ok else 1
 
@@ -300,7 +378,7 @@ def stress_summary(path):
     for n in notes + figures:
         print(f'    {n}')
     print(f'{p} passed, {f} failed, {s} skipped')
-    return 0 if f == 0 and s == 0 else 1
+    return 0 if f == 0 and not UNEXPECTED_SKIPS else 1
 
 
 def show(path, bench=False):
@@ -341,6 +419,10 @@ def main():
     ap.add_argument('--show-bench')
     ap.add_argument('--stress')
     args = ap.parse_args()
+    global KUNIT_PY
+    KUNIT_PY = args.kunit_py
+    load_expected_skips(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                     '..', 'kunit', 'expected-skips'))
     if args.stress:
         return stress_summary(args.stress)
     if args.show_run:

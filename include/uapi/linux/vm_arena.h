@@ -43,6 +43,7 @@
  * struct arena_setup - size and flags, set once before mmap
  * @size: bytes, a multiple of the page size
  * @flags: VM_ARENA_F_*
+ * @__reserved: must be zero (%-EINVAL otherwise)
  * @user_addr: user address every mapping will use, or 0 for the first
  *	mmap() to choose
  */
@@ -116,6 +117,7 @@ struct arena_sum_list {
  * struct arena_info - the arena as the driver sees it
  * @size: bytes
  * @flags: VM_ARENA_F_*
+ * @__reserved: zero
  * @user_addr: user address of every mapping, 0 before the first mmap
  * @pages_in_use: pages allocated (by the kernel or by user faults)
  * @user_faults: faults that allocated a page for user space
@@ -127,8 +129,9 @@ struct arena_sum_list {
  * @reserved_bytes: kernel address space reserved, counted against the
  *	per-user and total arena caps
  *
- * The memory an arena costs is @pages_in_use pages plus the four mem_
- * fields; Documentation/mm/vm_arena.rst says who is charged for what.
+ * The memory an arena costs is @pages_in_use pages plus the four
+ * ``mem_*_bytes`` fields; Documentation/mm/vm_arena.rst says who is
+ * charged for what.
  */
 struct arena_info {
 	__u64 size;

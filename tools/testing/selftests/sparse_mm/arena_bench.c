@@ -223,8 +223,9 @@ int main(void)
 		b_ns[r] = time_anon_faults();
 		ratio[r] = b_ns[r] ? (double)a_ns[r] / b_ns[r] : 0;
 	}
-	printf("# bench: arena_fault_breakdown map_only_vs_anon_fault ratio=%.3f (faults on pages the kernel allocated beforehand)\n",
+	printf("# bench: arena_fault_breakdown map_only_vs_anon_fault ratio=%.3f",
 	       median(ratio));
+	printf(" (faults on pages the kernel allocated beforehand)\n");
 
 	for (r = 0; r < ROUNDS; r++) {
 		if (r & 1) {

@@ -163,8 +163,9 @@ int main(void)
 		int ok = r <= TARGET;
 
 		printf("# bench: rust_arena_%s ratio=%.3f target<=%.3f ", fig[f], r, TARGET);
-		printf("(median ns per page: rust %.0f, c %.0f; %lu chunks of %lu pages each, drivers alternating)\n",
-		       rust, c, NSAMPLE, CHUNK);
+		printf("(median ns per page: rust %.0f, c %.0f; ", rust, c);
+		printf("%lu chunks of %lu pages each, drivers alternating)\n",
+		       NSAMPLE, CHUNK);
 		printf("%sok %d rust_arena_%s\n", ok ? "" : "not ", f + 1, fig[f]);
 		fails += !ok;
 	}

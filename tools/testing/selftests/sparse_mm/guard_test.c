@@ -10,6 +10,7 @@
  *
  * Copyright (C) 2026 The sparse-mm authors
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mman.h>
@@ -33,8 +34,8 @@
 #include "kselftest_harness.h"
 
 /* The uapi values (include/uapi/asm-generic/mman-common.h). */
-_Static_assert(MADV_GUARD_INSTALL == 102, "MADV_GUARD_INSTALL");
-_Static_assert(MADV_GUARD_REMOVE == 103, "MADV_GUARD_REMOVE");
+static_assert(MADV_GUARD_INSTALL == 102, "MADV_GUARD_INSTALL");
+static_assert(MADV_GUARD_REMOVE == 103, "MADV_GUARD_REMOVE");
 
 #define NR_PAGES	100
 #define FAIL_PAGE_ALLOC	"/sys/kernel/debug/fail_page_alloc"
@@ -600,7 +601,7 @@ TEST_F(guard, userfaultfd_not_triggered)
 
 	uffd = uffd_open();
 	ASSERT_LE(0, uffd) TH_LOG("userfaultfd: %s (CONFIG_USERFAULTFD?)",
-				   strerror(-uffd));
+				  strerror(-uffd));
 	src = map_anon(1, MAP_POPULATE);
 	ASSERT_NE(NULL, src);
 	memset(src, 'u', pg);
