@@ -725,6 +725,7 @@ static void va_irqs_off_bounded(struct kunit *test)
 	struct vm_arena *a = vm_arena_create(VA_HOSTILE_PAGES * PAGE_SIZE, 0,
 					     0);
 	unsigned long i, holes_end = VA_HOSTILE_PAGES - VA_HOSTILE_BIG;
+	const s64 limit_ms = IS_ENABLED(CONFIG_KCSAN) ? 400 : 100;
 	struct smm_latency lat;
 	void *k, *big;
 	s64 fit_ns, free_ns;
@@ -757,9 +758,12 @@ static void va_irqs_off_bounded(struct kunit *test)
 	/*
 	 * Generous for TCG: a loaded host delays a vCPU by tens of ms (35 ms
 	 * seen at load 8 on 2 cores).  The unbounded scan measured 442 ms.
+	 * KCSAN makes every access a call into its runtime and delays some
+	 * by up to 80 us with interrupts off: 130 ms and 103 ms were seen
+	 * there at load 10, so its bound is four times as wide.
 	 */
-	KUNIT_EXPECT_LT(test, fit_ns, 100LL * NSEC_PER_MSEC);
-	KUNIT_EXPECT_LT(test, free_ns, 100LL * NSEC_PER_MSEC);
+	KUNIT_EXPECT_LT(test, fit_ns, limit_ms * NSEC_PER_MSEC);
+	KUNIT_EXPECT_LT(test, free_ns, limit_ms * NSEC_PER_MSEC);
 	vm_arena_put(a);
 }
 

@@ -5,6 +5,8 @@
 #   run    the demo a driver author reads
 #   bench  load the benchmark module
 #   stress soak both arena drivers with arena_stress (arguments: /stress.args)
+#   irqsoff the longest interrupts-off section during a 64 GiB arena stress
+#   trinity only the trinity runs of the test mode
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -141,6 +143,68 @@ arena_stress_both() {
 		--ko /lib/modules/rust_arena.ko $(cat /stress.args)
 }
 
+# trinity against one arena device (its victim file), the vm syscall
+# group, as root (--dangerous), a fixed count and seed from /trinity.args.
+# One TAP result: ok when trinity ran its count and exited 0 and the
+# kernel logged no report meanwhile (results.py checks the whole log too).
+# $1: device, $2: its module.
+trinity_run() {
+	set -- "$1" "$2" $(cat /trinity.args)
+	insmod "$2" || { echo "1..1"; echo "not ok 1 trinity $1: insmod $2"; return 1; }
+	mkdir -p /tmp/trinity && cd /tmp/trinity || return 1
+	dmesg -c > /dev/null
+	trinity --dangerous -q -l off -V "$1" -g vm -N "$3" -s "$4" -C 2 \
+		> /tmp/trinity.out 2>&1
+	rc=$?
+	cd /
+	tail -20 /tmp/trinity.out
+	ran=$(sed -n 's/.*Ran \([0-9]*\) syscalls.*/\1/p' /tmp/trinity.out | tail -1)
+	rmmod "$(basename "$2" .ko)" || rc=1
+	echo "1..1"
+	if [ "$rc" = 0 ] && [ "${ran:-0}" -ge "$3" ] &&
+	   ! dmesg | grep -qE 'BUG:|WARNING:|Oops|Call Trace:|KASAN|kernel BUG'; then
+		echo "ok 1 trinity $1 -g vm -N $3 -s $4: ran ${ran} syscalls, kernel log clean"
+	else
+		echo "not ok 1 trinity $1 -g vm -N $3 -s $4: exit $rc, ran ${ran:-?} syscalls"
+		dmesg | grep -E -A5 'BUG:|WARNING:|Oops|KASAN|kernel BUG' | head -40
+	fi
+}
+
+trinity_both() {
+	section trinity-arena trinity_run /dev/arena \
+		/lib/modules/arena_sample.ko
+	section trinity-rust_arena trinity_run /dev/rust_arena \
+		/lib/modules/rust_arena.ko
+}
+
+# The longest interrupts-off section (irqsoff tracer) while arena_stress
+# runs its big_arena case on a 64 GiB arena and its race cases.  KCSAN
+# (this is the KCSAN build) is switched off first; its instrumentation
+# stays compiled in.  The stress output goes to a file: console writes
+# hold the UART lock with interrupts off and would be what is measured.
+irqsoff_run() {
+	t=/sys/kernel/tracing
+	mount -t tracefs tracefs $t
+	[ -e /sys/kernel/debug/kcsan ] && echo off > /sys/kernel/debug/kcsan
+	dmesg -n 1
+	echo irqsoff > $t/current_tracer
+	echo 0 > $t/tracing_max_latency
+	echo 1 > $t/tracing_on
+	/bin/arena_stress --dev /dev/arena --ko /lib/modules/arena_sample.ko \
+		$(cat /stress.args) > /tmp/irqsoff-stress.out 2>&1
+	rc=$?
+	echo 0 > $t/tracing_on
+	lat=$(cat $t/tracing_max_latency)
+	cp $t/trace /tmp/irqsoff.trace
+	echo nop > $t/current_tracer
+	dmesg -n 7
+	echo "==== BEGIN arena_stress-irqsoff"
+	cat /tmp/irqsoff-stress.out
+	echo "==== END arena_stress-irqsoff rc=$rc"
+	echo "# irqsoff: max_latency_us=$lat tracer=irqsoff config=kcsan (KCSAN off at run time, instrumentation compiled in: an upper bound) load=arena_stress $(cat /stress.args)"
+	grep -v '^#\s*$' /tmp/irqsoff.trace | head -40 | sed 's/^/# irqsoff: | /'
+}
+
 kmemleak_check() {
 	[ -e /sys/kernel/debug/kmemleak ] || return 0
 	echo scan > /sys/kernel/debug/kmemleak
@@ -168,7 +232,15 @@ test)
 	section fail_nth_test-rust env ARENA_DEV=/dev/rust_arena \
 		ARENA_KO=/lib/modules/rust_arena.ko $ksft -t sparse_mm:fail_nth_test
 	arena_stress_both
+	[ -e /trinity.args ] && trinity_both
 	kmemleak_check
+	;;
+trinity)
+	trinity_both
+	kmemleak_check
+	;;
+irqsoff)
+	irqsoff_run
 	;;
 stress)
 	arena_stress_both

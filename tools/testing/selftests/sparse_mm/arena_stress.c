@@ -128,6 +128,7 @@ static int opt_threads = 3;
 static int opt_procs = 2;
 static double opt_soak;
 static const char *opt_case;
+static unsigned long opt_arena_gib;
 
 /* ---- output: one write() per line, safe across threads and forks ---- */
 
@@ -1982,11 +1983,222 @@ static int close_frees_everything(void *unused)
 	return 0;
 }
 
+/* ==== a big arena (--arena-gib N): scans and frees at scale ==== */
+
+/*
+ * Threads of one process allocate fixed ranges anywhere in an N GiB arena
+ * and ARENA_ANY runs (a best fit over a fragmented bitmap: 65536
+ * one-page holes are reserved first), write and check their pages, free
+ * them, and free huge random ranges that always hold a free page (so they
+ * must fail with ENOENT and free nothing, after marking and unmarking a
+ * batch at a time).  Checked: no page is handed out twice, a fresh page
+ * reads zero and keeps what was written until freed, every errno is
+ * documented, own frees succeed, and pages in use are back to zero at
+ * the end.  This is the load of the irqsoff figure (scripts/smm irqsoff).
+ */
+#define BIG_EXTENTS	1024	/* extents a thread holds at most */
+#define BIG_PAGES	8192UL	/* pages a thread holds at most */
+#define BIG_HOLES	65536UL
+
+struct big_arena {
+	int fd;
+	char *base;
+	uint64_t npages;
+	uint64_t *map;		/* a bit per page: handed out, not yet freed */
+	double deadline;
+	long ops, busy, nomem, enoent;
+};
+
+struct big_worker {
+	struct big_arena *a;
+	pthread_t tid;
+	uint64_t rs;
+	unsigned long held, n;
+	uint64_t off[BIG_EXTENTS], count[BIG_EXTENTS], tag[BIG_EXTENTS];
+};
+
+/* Mark (or unmark) pages; false if a page was already in that state. */
+static bool big_mark(struct big_arena *a, uint64_t off, uint64_t count,
+		     bool set)
+{
+	bool ok = true;
+	uint64_t i;
+
+	for (i = off; i < off + count; i++) {
+		uint64_t bit = 1ULL << (i % 64), old;
+
+		if (set)
+			old = __sync_fetch_and_or(&a->map[i / 64], bit);
+		else
+			old = __sync_fetch_and_and(&a->map[i / 64], ~bit);
+		if (!!(old & bit) == set)
+			ok = false;
+	}
+	return ok;
+}
+
+static void big_alloc(struct big_worker *w, bool any)
+{
+	struct big_arena *a = w->a;
+	uint64_t count = 1 + below(&w->rs, any ? 64 : 512), off, *p;
+	uint32_t flags = below(&w->rs, 2) ? VM_ARENA_ALLOC_POPULATE : 0;
+	int err;
+
+	if (w->n == BIG_EXTENTS || w->held + count > BIG_PAGES)
+		return;
+	off = any ? ARENA_ANY : below(&w->rs, a->npages - count) * PG;
+	err = ERRNO_OF(alloc_at(a->fd, off, count, flags, &off));
+	if (err) {
+		if (!(BIT(err) & E_ALLOC) ||
+		    (err != EBUSY && err != ENOMEM))
+			check_fail("big ALLOC %s count %llu: %s",
+				   any ? "ANY" : "fixed",
+				   (unsigned long long)count, strerror(err));
+		__sync_fetch_and_add(err == EBUSY ? &a->busy : &a->nomem, 1);
+		return;
+	}
+	if (off % PG || off / PG + count > a->npages) {
+		check_fail("big ALLOC returned offset %#llx count %llu",
+			   (unsigned long long)off, (unsigned long long)count);
+		return;
+	}
+	off /= PG;
+	if (!big_mark(a, off, count, true))
+		check_fail("big ALLOC: a page of %#llx+%llu was handed out twice",
+			   (unsigned long long)off * PG,
+			   (unsigned long long)count);
+	p = (uint64_t *)(a->base + off * PG);
+	if (*p)
+		check_fail("big ALLOC: fresh page %#llx reads %#llx",
+			   (unsigned long long)off * PG,
+			   (unsigned long long)*p);
+	w->tag[w->n] = rnd(&w->rs) | 1;
+	*p = w->tag[w->n];
+	w->off[w->n] = off;
+	w->count[w->n++] = count;
+	w->held += count;
+}
+
+static void big_free(struct big_worker *w, unsigned long k)
+{
+	struct big_arena *a = w->a;
+	uint64_t off = w->off[k], count = w->count[k];
+	uint64_t v = *(uint64_t *)(a->base + off * PG);
+	int err;
+
+	if (v != w->tag[k])
+		check_fail("big: page %#llx reads %#llx, wrote %#llx",
+			   (unsigned long long)off * PG, (unsigned long long)v,
+			   (unsigned long long)w->tag[k]);
+	/* Unmark first: the range may be handed out again once freed. */
+	big_mark(a, off, count, false);
+	err = ERRNO_OF(range_op(a->fd, ARENA_IOC_FREE, off * PG, count));
+	if (err)
+		check_fail("big FREE of own %#llx+%llu: %s",
+			   (unsigned long long)off * PG,
+			   (unsigned long long)count, strerror(err));
+	w->held -= count;
+	w->off[k] = w->off[--w->n];
+	w->count[k] = w->count[w->n];
+	w->tag[k] = w->tag[w->n];
+}
+
+/* A range of at least 2^16 pages: more than all threads hold together. */
+static void big_hostile_free(struct big_worker *w)
+{
+	struct big_arena *a = w->a;
+	uint64_t count = (1ULL << 16) + below(&w->rs, 1UL << 18);
+	uint64_t first = below(&w->rs, a->npages);
+	int err;
+
+	err = ERRNO_OF(range_op(a->fd, ARENA_IOC_FREE, first * PG, count));
+	if (err == ENOENT)
+		__sync_fetch_and_add(&a->enoent, 1);
+	else if (!(err == ERANGE && first + count > a->npages))
+		check_fail("big hostile FREE %#llx+%llu: %s, want ENOENT",
+			   (unsigned long long)first * PG,
+			   (unsigned long long)count,
+			   err ? strerror(err) : "success");
+}
+
+static void *big_worker_fn(void *arg)
+{
+	struct big_worker *w = arg;
+	long ops = 0;
+
+	while (now() < w->a->deadline) {
+		unsigned long r = below(&w->rs, 100);
+
+		if (r < 35)
+			big_alloc(w, false);
+		else if (r < 60)
+			big_alloc(w, true);
+		else if (r < 97 && w->n)
+			big_free(w, below(&w->rs, w->n));
+		else if (r >= 97)
+			big_hostile_free(w);
+		ops++;
+	}
+	while (w->n)
+		big_free(w, w->n - 1);
+	__sync_fetch_and_add(&w->a->ops, ops);
+	return NULL;
+}
+
+static int big_arena_case(void *arg)
+{
+	struct big_arena a = { .npages = (uint64_t)opt_arena_gib << 18 };
+	uint64_t seed = *(uint64_t *)arg, k;
+	struct big_worker *w;
+	long long used;
+	int t;
+
+	a.fd = open_dev_mode(O_RDWR);
+	if (a.fd < 0 || setup(a.fd, a.npages * PG, 0)) {
+		check_fail("open/SETUP of %lu GiB: %s", opt_arena_gib,
+			   strerror(errno));
+		return 1;
+	}
+	a.base = mmap(NULL, a.npages * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      a.fd, 0);
+	a.map = calloc(a.npages / 64 + 1, sizeof(*a.map));
+	w = calloc(opt_threads, sizeof(*w));
+	if (a.base == MAP_FAILED || !a.map || !w) {
+		check_fail("mmap/calloc for %lu GiB: %s", opt_arena_gib,
+			   strerror(errno));
+		return 1;
+	}
+	/* Holes for the best fit: every other page of the first 512 MiB. */
+	for (k = 0; k < 2 * BIG_HOLES && k < a.npages; k += 2)
+		EXPECT_ERR(0, range_op(a.fd, ARENA_IOC_RESERVE, (k + 1) * PG, 1),
+			   "big RESERVE");
+	a.deadline = now() + 5 * opt_seconds;
+	for (t = 0; t < opt_threads; t++) {
+		w[t].a = &a;
+		w[t].rs = seed * 1000003 + t;
+		if (pthread_create(&w[t].tid, NULL, big_worker_fn, &w[t])) {
+			check_fail("pthread_create");
+			return 1;
+		}
+	}
+	for (t = 0; t < opt_threads; t++)
+		pthread_join(w[t].tid, NULL);
+	used = pages_in_use(a.fd);
+	EXPECT_TRUE(used == 0, "big: %lld pages in use after every free", used);
+	out("# big_arena: %lu GiB, %d threads, %ld ops, %ld EBUSY, %ld ENOMEM, %ld hostile frees refused",
+	    opt_arena_gib, opt_threads, a.ops, a.busy, a.nomem, a.enoent);
+	munmap(a.base, a.npages * PG);
+	close(a.fd);
+	free(a.map);
+	free(w);
+	return 0;
+}
+
 /* ==== main ==== */
 
 static void print_usage(void)
 {
-	out("usage: arena_stress [--dev PATH] [--ko PATH] [--seed N]... [--ops N] [--seconds S] [--threads T] [--procs P] [--soak S] [--case NAME[,NAME...]]");
+	out("usage: arena_stress [--dev PATH] [--ko PATH] [--seed N]... [--ops N] [--seconds S] [--threads T] [--procs P] [--soak S] [--case NAME[,NAME...]] [--arena-gib N]");
 	exit(2);
 }
 
@@ -2010,7 +2222,8 @@ int main(int argc, char **argv)
 		{ "seed", 1, NULL, 's' }, { "ops", 1, NULL, 'o' },
 		{ "seconds", 1, NULL, 'S' }, { "threads", 1, NULL, 't' },
 		{ "procs", 1, NULL, 'p' }, { "soak", 1, NULL, 'K' },
-		{ "case", 1, NULL, 'c' }, { NULL, 0, NULL, 0 },
+		{ "case", 1, NULL, 'c' }, { "arena-gib", 1, NULL, 'g' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct case_arg race;
 	uint64_t fuzz_seed;
@@ -2046,6 +2259,9 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			opt_case = optarg;
+			break;
+		case 'g':
+			opt_arena_gib = strtoul(optarg, NULL, 0);
 			break;
 		default:
 			print_usage();
@@ -2096,6 +2312,10 @@ int main(int argc, char **argv)
 	for (k = 0; opt_soak && now() - t0 < opt_soak; k++)
 		random_cases(opt_seeds[0] + 1000 + k, opt_seconds);
 
+	/* Only on request: a big arena needs a config without KASAN_VMALLOC. */
+	if (opt_arena_gib)
+		run_case("big_arena", big_arena_case, &opt_seeds[0],
+			 5 * opt_seconds * 2 + 120);
 	run_case("close_frees_everything", close_frees_everything, NULL, 120);
 	out("1..%d", nr_cases);
 	out("# arena_stress: %d cases, %d failed, %.1f s", nr_cases,
