@@ -21,7 +21,7 @@ check:		## checkpatch --strict, W=1, sparse on our files
 	@bash scripts/smm check
 patch:		## write results/sparse-mm.patch and the series results/series/
 	@bash scripts/smm patch
-series-check:	## the series: git am, checkpatch, every prefix built in full
+series-check:	## the series: git am, checkpatch, every prefix built (objects)
 	@bash scripts/smm series-check
 help:
 	@grep -E '^[a-z-]+:.*##' Makefile | sed 's/:.*##/\t/'

@@ -300,7 +300,8 @@ def export(args):
     with open(letter, 'w', encoding='utf-8') as f:
         f.write(text)
     names = sorted(os.listdir(args.out))
-    print(f'series: wrote {len(names) - 1} patches and a cover letter to {args.out}')
+    print(f'series: wrote {len(names) - 1} patches and a cover letter to {args.out}',
+          file=sys.stderr)
     return patches
 
 
