@@ -90,8 +90,16 @@ def check_log(path):
     return problems
 
 
-def kunit_counts(kunit_py, log):
-    """Parse a kunit log with kunit.py parse; return (passed, failed, skipped, notes)."""
+# Suites every full kunit.py run must contain: the Rust suites are
+# registered through a Rust macro (kernel::kunit_suite!), so a build that
+# silently lost them would otherwise just count fewer tests.
+REQUIRED_SUITES = ('rust_vm_sparse', 'rust_vm_arena', 'rust_doctests_kernel')
+
+
+def kunit_counts(kunit_py, log, required=()):
+    """Parse a kunit log with kunit.py parse; return (passed, failed, skipped, notes).
+
+    Each suite in @required must have run: a missing one is a failure."""
     res = subprocess.run([sys.executable, kunit_py, 'parse', os.path.abspath(log)],
                          capture_output=True, text=True)
     out = res.stdout + res.stderr
@@ -110,6 +118,12 @@ def kunit_counts(kunit_py, log):
     if ran == 0:
         failed += 1
         notes.append('no KUnit test ran')
+    with open(log, errors='replace') as f:
+        text = f.read()
+    for suite in required:
+        if not re.search(r'# Subtest: ' + re.escape(suite) + r'\s*$', text, re.M):
+            failed += 1
+            notes.append(f'KUnit suite {suite} did not run')
     return passed, failed, skipped, notes
 
 
@@ -220,7 +234,7 @@ def summary(args):
     for cfg in args.configs:
         groups = [
             ('kunit', os.path.join(args.results, f'kunit-{cfg}.log'),
-             lambda p: kunit_counts(args.kunit_py, p)),
+             lambda p: kunit_counts(args.kunit_py, p, REQUIRED_SUITES)),
             ('selftests', os.path.join(args.results, f'boot-{cfg}.log'),
              boot_counts),
         ]
