@@ -375,6 +375,31 @@ fn ioctl_numbers() -> CaseResult {
     Ok(())
 }
 
+/// A user slice is consumed as it is read: reads past its end fail
+/// without copying, a failed copy empties the reader, and a kernel
+/// address is refused by `copy_from_user()` (`access_ok()`).
+fn user_slice_consumed() -> CaseResult {
+    use kernel::uaccess::UserSlice;
+    let mut r = UserSlice::new(0x1000, 8).reader();
+    let mut big = [0u8; 16];
+    kunit_assert_eq!(r.read_slice(&mut big).err(), Some(EFAULT));
+    // Nothing was consumed by the refused read.
+    kunit_assert_eq!(r.len(), 8);
+    kunit_try!(r.skip(4));
+    kunit_assert_eq!(r.len(), 4);
+    kunit_assert_eq!(r.read::<u64>().err(), Some(EFAULT));
+    // A kernel address is never user memory; the reader is then empty.
+    let page = kunit_try!(Page::alloc());
+    let kaddr = page.as_ptr() as usize;
+    let mut k = UserSlice::new(kaddr, 8).reader();
+    kunit_assert_eq!(k.read::<u32>().err(), Some(EFAULT));
+    kunit_assert!(k.is_empty());
+    let mut w = UserSlice::new(kaddr, 8).writer();
+    kunit_assert_eq!(w.write(&0u64).err(), Some(EFAULT));
+    kunit_assert!(w.is_empty());
+    Ok(())
+}
+
 kernel::kunit_suite!(
     rust_vm_sparse,
     [
@@ -391,6 +416,7 @@ kernel::kunit_suite!(
         bad_size,
         aref_counts,
         ioctl_numbers,
+        user_slice_consumed,
     ]
 );
 
