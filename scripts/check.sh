@@ -5,13 +5,16 @@
 #   W=1 and sparse (C=2) on every kernel object built from our C files
 #   rustfmt on every Rust file of the tree (make rustfmtcheck)
 #   kernel-doc -none on our files, make htmldocs SPHINXDIRS=mm
+#   the generated rustdoc-example KUnit suite is up to date
+#   make rustdoc: no warning or error
 # Usage: check.sh SRC OUT   (work tree and a configured build directory)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SRC=$1 OUT=$2
 LOG=${SPARSE_MM_RESULTS:-$ROOT/results}/check.log
 : > "$LOG"
-MAKE_OPTS=(LLVM=1 RUSTC=/usr/bin/rustc BINDGEN=/usr/bin/bindgen HOSTRUSTC=/usr/bin/rustc)
+MAKE_OPTS=(LLVM=1 RUSTC=/usr/bin/rustc BINDGEN=/usr/bin/bindgen HOSTRUSTC=/usr/bin/rustc
+	   RUSTDOC=/usr/bin/rustdoc)
 
 cd "$ROOT"
 mapfile -t cfiles < <(git ls-files 'mm/*.[ch]' 'include/*.h' 'samples/*.[ch]' \
@@ -80,6 +83,27 @@ else
 	echo "$out" | tail -20 >> "$LOG"
 	echo "$out" | tail -5 | sed 's/^/# /'
 	echo "not ok - make htmldocs SPHINXDIRS=mm builds"
+fi
+
+# The rustdoc examples run as the KUnit suite rust_doctests_kernel from a
+# generated file, which must match the examples.
+if python3 scripts/rustdoc_kunit.py --check >> "$LOG" 2>&1; then
+	echo "ok - rustdoc examples and mm/vm_sparse_rust_doctests.rs agree"
+else
+	echo "not ok - mm/vm_sparse_rust_doctests.rs out of date (run scripts/rustdoc_kunit.py)"
+fi
+
+# The Rust documentation builds without a warning (broken intra-doc
+# links, missing docs).
+out=$( (cd "$SRC" && make -s O="$OUT" ARCH=x86_64 "${MAKE_OPTS[@]}" rustdoc) 2>&1 )
+rc=$?
+out=$(echo "$out" | grep -v '^\*\*\*' | grep -v 'is too new')
+echo "$out" >> "$LOG"
+if [ "$rc" = 0 ] && [ -z "$(echo "$out" | grep -E 'warning|error')" ]; then
+	echo "ok - make rustdoc clean"
+else
+	echo "$out" | grep -E 'warning|error' | head -20 | sed 's/^/# /'
+	echo "not ok - make rustdoc clean"
 fi
 
 # Rust: the kernel's own rustfmtcheck covers every .rs file of the tree,

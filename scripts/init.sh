@@ -124,17 +124,6 @@ group_modules() {
 	dmesg -n 7
 }
 
-# Rust self-test modules print the KTAP of a module KUnit suite
-# (kernel::ktap) and, like KUnit modules, load even if a case failed.
-kunit_rust() {
-	dmesg -c > /dev/null
-	insmod /lib/modules/vm_sparse_rust_test.ko
-	rc=$?
-	dmesg | sed -n '/KTAP version/,$p'
-	rmmod vm_sparse_rust_test 2>/dev/null
-	return $rc
-}
-
 # arena_stress against both drivers, loaded as arena_test loads them.
 arena_stress_both() {
 	section arena_stress /bin/arena_stress --dev /dev/arena \
@@ -218,7 +207,6 @@ test)
 	section kunit-modules kunit_modules
 	# Stays armed for the user-space fail-nth sweeps below.
 	section kunit-fail-nth kunit_fail_nth
-	section kunit-rust kunit_rust
 	# Every test of kselftest's list, one section each, run by kselftest's
 	# own runner; arena_parity_test loads both arena drivers
 	# (arena_sample.ko and rust_arena.ko) and compares them case by case.

@@ -151,8 +151,16 @@ def json_skips(group, prefix=''):
     return out
 
 
-def kunit_counts(kunit_py, log):
-    """Parse a kunit log with kunit.py parse; return (passed, failed, skipped, notes)."""
+# Suites every full kunit.py run must contain: the Rust suites are
+# registered through a Rust macro (kernel::kunit_suite!), so a build that
+# silently lost them would otherwise just count fewer tests.
+REQUIRED_SUITES = ('rust_vm_sparse', 'rust_vm_arena', 'rust_doctests_kernel')
+
+
+def kunit_counts(kunit_py, log, required=()):
+    """Parse a kunit log with kunit.py parse; return (passed, failed, skipped, notes).
+
+    Each suite in @required must have run: a missing one is a failure."""
     with tempfile.NamedTemporaryFile(suffix='.json') as js:
         res = subprocess.run([sys.executable, kunit_py, 'parse',
                               '--json=' + js.name, os.path.abspath(log)],
@@ -177,6 +185,12 @@ def kunit_counts(kunit_py, log):
     if ran == 0:
         failed += 1
         notes.append('no KUnit test ran')
+    with open(log, errors='replace') as f:
+        text = f.read()
+    for suite in required:
+        if not re.search(r'# Subtest: ' + re.escape(suite) + r'\s*$', text, re.M):
+            failed += 1
+            notes.append(f'KUnit suite {suite} did not run')
     return passed, failed, skipped, notes
 
 
@@ -320,7 +334,7 @@ def summary(args):
         # main adds the NUMA and init_on_free runs.
         groups = [
             ('kunit', os.path.join(args.results, f'kunit-{cfg}.log'),
-             lambda p: kunit_counts(args.kunit_py, p)),
+             lambda p: kunit_counts(args.kunit_py, p, REQUIRED_SUITES)),
             ('selftests', os.path.join(args.results, f'boot-{cfg}.log'),
              boot_counts),
         ]

@@ -5,7 +5,10 @@
 //! C header: [`include/asm-generic/ioctl.h`](../../../../include/asm-generic/ioctl.h)
 //!
 //! The C macros `_IO()`, `_IOR()`, ... need `sizeof` and are not visible
-//! to bindgen; these `const fn`s compute the same numbers.
+//! to bindgen; these `const fn`s compute the same numbers.  Each field
+//! must fit its bits (`ty` and `nr` 8 bits, the size 14): a value that does
+//! not panics, which in a `const` item (the intended use) is a compile
+//! error, as the C `_IOC_TYPECHECK()` makes it one.
 //!
 //! # Examples
 //!
@@ -20,6 +23,22 @@
 use crate::bindings;
 
 const fn ioc(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
+    assert!(
+        dir < (1 << bindings::_IOC_DIRBITS),
+        "ioctl direction out of range"
+    );
+    assert!(
+        ty < (1 << bindings::_IOC_TYPEBITS),
+        "ioctl type out of range"
+    );
+    assert!(
+        nr < (1 << bindings::_IOC_NRBITS),
+        "ioctl number out of range"
+    );
+    assert!(
+        size < (1 << bindings::_IOC_SIZEBITS),
+        "ioctl argument too large"
+    );
     (dir << bindings::_IOC_DIRSHIFT)
         | (ty << bindings::_IOC_TYPESHIFT)
         | (nr << bindings::_IOC_NRSHIFT)

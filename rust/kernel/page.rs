@@ -39,7 +39,7 @@ pub const PAGE_SIZE: usize = 1 << PAGE_SHIFT;
 /// ```
 /// use kernel::page::Page;
 ///
-/// fn roundtrip() -> kernel::error::Result {
+/// fn example() -> kernel::error::Result {
 ///     let mut page = Page::alloc()?;
 ///     page.write(8, b"hello")?;
 ///     let mut buf = [0u8; 5];

@@ -32,6 +32,8 @@
 //!     Ok(())
 //! }
 //! ```
+//!
+//! [`new_rwsem!`]: crate::new_rwsem
 
 use crate::{bindings, error::Result};
 use alloc::boxed::Box;
@@ -41,6 +43,8 @@ use core::{cell::UnsafeCell, marker::PhantomData, mem::MaybeUninit};
 ///
 /// Made only by [`static_lock_class!`], which puts it in a `static`:
 /// lockdep requires class keys in static memory.
+///
+/// [`static_lock_class!`]: crate::static_lock_class
 #[repr(transparent)]
 pub struct LockClassKey(UnsafeCell<MaybeUninit<bindings::lock_class_key>>);
 
@@ -50,6 +54,8 @@ unsafe impl Sync for LockClassKey {}
 
 impl LockClassKey {
     /// A key for a `static`; use [`static_lock_class!`].
+    ///
+    /// [`static_lock_class!`]: crate::static_lock_class
     ///
     /// # Safety
     ///
@@ -151,6 +157,8 @@ unsafe impl Sync for RwSemaphore {}
 impl RwSemaphore {
     /// Creates a semaphore with lockdep class `key` and `name` (as the
     /// C `init_rwsem()` does); [`new_rwsem!`] makes both for you.
+    ///
+    /// [`new_rwsem!`]: crate::new_rwsem
     ///
     /// Context: process context; may sleep (it allocates).
     ///

@@ -11,9 +11,10 @@
 //! - **Ownership.** Mapping a page *moves* it into the area, and
 //!   [`SparseArea::unmap`] hands it back only after the C unmap (and its TLB
 //!   flush) has returned.  A mapped page therefore cannot be freed while it
-//!   is mapped.  Dropping the area first frees the kernel area with
-//!   `free_vm_area()`, which unmaps everything still mapped, and only then
-//!   frees the pages it still owns.
+//!   is mapped.  Dropping the area first unmaps everything still mapped
+//!   with `vm_area_unmap_pages()` (which flushes the TLB on every CPU
+//!   before it returns), then frees the kernel area with `free_vm_area()`,
+//!   and only then frees the pages it still owns.
 //! - **Ranges.** Positions are page indices inside the area.  A range that
 //!   reaches outside the area is an [`Err`], never undefined behaviour: the
 //!   C core decides (`ERANGE`, `E2BIG`) and the Rust side only guards the
@@ -24,10 +25,14 @@
 //!   the exclusion the C API asks for on overlapping ranges.
 //! - **Context.** [`SparseArea::map`], [`SparseArea::unmap`], creation and
 //!   drop may sleep.  Only a prebuilt area ([`SparseArea<Prebuilt>`]) has an
-//!   atomic API, the [`AtomicMapper`], and it exposes nothing that sleeps.
+//!   atomic API, the [`AtomicMapper`], which needs the token of a section
+//!   with interrupts disabled ([`IrqsDisabled`]) and exposes nothing that
+//!   sleeps (see [`crate::irq`] for the argument).
 //!
 //! The area keeps one `Option<Page>` (8 bytes) per page of address space to
-//! own its pages: 2 KiB per MiB of area, allocated with the area.
+//! own its pages: 2 KiB per MiB of area, allocated with the area by
+//! `kvmalloc()` (or `vmalloc()` past `kvmalloc()`'s `INT_MAX` limit), so a
+//! Rust area can be as large as the kernel address space allows a C one.
 //!
 //! # Examples
 //!
@@ -47,7 +52,7 @@
 //!     let mut more = Vec::new();
 //!     more.try_push(Page::alloc()?)?;
 //!     assert!(area.map(16, more).is_err());
-//!     let mut back = area.unmap(3, 1)?;
+//!     let back = area.unmap(3, 1)?;
 //!     let mut buf = [0u8; 2];
 //!     back[0].read(16, &mut buf)?;
 //!     assert_eq!(&buf, b"hi");
@@ -60,10 +65,11 @@
 use crate::{
     bindings,
     error::{code::*, to_result, Error, Result},
+    irq::IrqsDisabled,
     page::{Page, PAGE_SHIFT, PAGE_SIZE},
 };
 use alloc::vec::Vec;
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{marker::PhantomData, mem::size_of, ptr::NonNull};
 
 mod private {
     pub trait Sealed {}
@@ -101,6 +107,69 @@ impl From<MapError> for Error {
     }
 }
 
+/// The page slots of an area: `len` `Option<Page>`s in one zeroed
+/// `kvmalloc()`/`vmalloc()` allocation (all `None`: `Option<Page>` is a
+/// nullable pointer).
+///
+/// # Invariants
+///
+/// `ptr` points to `len` initialised `Option<Page>`s allocated by
+/// [`Slots::new`] and owned by this instance; `kvfree()` frees them in
+/// `drop`, after the pages left in them are dropped.
+struct Slots {
+    ptr: NonNull<Option<Page>>,
+    len: usize,
+}
+
+impl Slots {
+    fn new(len: usize) -> Result<Self> {
+        let bytes = len.checked_mul(size_of::<Option<Page>>()).ok_or(ENOMEM)?;
+        if len == 0 {
+            return Err(EINVAL);
+        }
+        let gfp = bindings::GFP_KERNEL | bindings::BINDINGS___GFP_ZERO | bindings::___GFP_NOWARN;
+        // SAFETY: Plain allocations; `kvmalloc_node()` refuses more than
+        // `INT_MAX` bytes, so larger arrays come from `__vmalloc()`.
+        let p = unsafe {
+            if bytes <= i32::MAX as usize {
+                bindings::kvmalloc_node(bytes, gfp, -1)
+            } else {
+                bindings::__vmalloc(bytes as _, gfp)
+            }
+        };
+        let ptr = NonNull::new(p.cast::<Option<Page>>()).ok_or(ENOMEM)?;
+        // INVARIANT: zeroed memory is `len` `None`s.
+        Ok(Self { ptr, len })
+    }
+
+    fn as_slice(&self) -> &[Option<Page>] {
+        // SAFETY: `len` initialised slots owned by `self` (type invariant).
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Option<Page>] {
+        // SAFETY: As above; `&mut self` makes the access exclusive.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Slots {
+    fn drop(&mut self) {
+        // SAFETY: The slots are initialised and owned (type invariant);
+        // each is dropped once, here, freeing the pages still in them.
+        unsafe { core::ptr::drop_in_place(self.as_mut_slice() as *mut [Option<Page>]) };
+        // SAFETY: Allocated by `kvmalloc_node()` or `__vmalloc()` in
+        // `new`, both of which `kvfree()` frees; not used afterwards.
+        unsafe { bindings::kvfree(self.ptr.as_ptr().cast()) };
+    }
+}
+
+// SAFETY: `Slots` owns its pages, which are `Send`.
+unsafe impl Send for Slots {}
+
+// SAFETY: `&Slots` only reads the slots; `Page` is `Sync`.
+unsafe impl Sync for Slots {}
+
 /// A sparse kernel virtual area that owns the pages mapped into it.
 ///
 /// # Invariants
@@ -108,13 +177,14 @@ impl From<MapError> for Error {
 /// - `area` points to a `struct vm_struct` created by `get_sparse_vm_area()`
 ///   (kind [`OnDemand`]) or `get_prebuilt_sparse_vm_area()` (kind
 ///   [`Prebuilt`]), owned by this instance and freed only in `drop`.
-/// - `slots.len()` is the number of usable pages of the area (guard page
-///   excluded), and `slots[i]` is `Some(page)` exactly when this instance
+/// - `slots.len` is the number of usable pages of the area (guard page
+///   excluded), and slot `i` is `Some(page)` exactly when this instance
 ///   mapped `page` at `base + i * PAGE_SIZE` and has not unmapped it.
-///   Nothing else is mapped in the area.
+///   Nothing else is mapped in the area; `mapped` counts the `Some`s.
 pub struct SparseArea<K: Kind = OnDemand> {
     area: NonNull<bindings::vm_struct>,
-    slots: Vec<Option<Page>>,
+    slots: Slots,
+    mapped: usize,
     _kind: PhantomData<K>,
 }
 
@@ -131,25 +201,19 @@ impl<K: Kind> SparseArea<K> {
         let area = NonNull::new(area).ok_or(if size == 0 { EINVAL } else { ENOMEM })?;
         // SAFETY: `area` is a valid area that we own (freed below on error).
         let usable = unsafe { bindings::get_vm_area_size(area.as_ptr()) } >> PAGE_SHIFT;
-        let mut slots = Vec::new();
-        let filled = slots
-            .try_reserve_exact(usable)
-            .map_err(Error::from)
-            .and_then(|()| {
-                for _ in 0..usable {
-                    slots.try_push(None)?;
-                }
-                Ok(())
-            });
-        if let Err(e) = filled {
-            // SAFETY: Nothing is mapped yet and we own the area.
-            unsafe { bindings::free_vm_area(area.as_ptr()) };
-            return Err(e);
-        }
+        let slots = match Slots::new(usable) {
+            Ok(slots) => slots,
+            Err(e) => {
+                // SAFETY: Nothing is mapped yet and we own the area.
+                unsafe { bindings::free_vm_area(area.as_ptr()) };
+                return Err(e);
+            }
+        };
         // INVARIANT: a fresh area with every slot empty; nothing mapped.
         Ok(Self {
             area,
             slots,
+            mapped: 0,
             _kind: PhantomData,
         })
     }
@@ -162,22 +226,22 @@ impl<K: Kind> SparseArea<K> {
 
     /// Usable size of the area in bytes (the guard page excluded).
     pub fn size(&self) -> usize {
-        self.slots.len() << PAGE_SHIFT
+        self.slots.len << PAGE_SHIFT
     }
 
     /// Number of usable pages of the area.
     pub fn page_count(&self) -> usize {
-        self.slots.len()
+        self.slots.len
     }
 
     /// Returns `true` if a page is mapped at `index`.
     pub fn is_mapped(&self, index: usize) -> bool {
-        matches!(self.slots.get(index), Some(Some(_)))
+        matches!(self.slots.as_slice().get(index), Some(Some(_)))
     }
 
     /// Number of pages mapped in the area.
     pub fn mapped_pages(&self) -> usize {
-        self.slots.iter().filter(|s| s.is_some()).count()
+        self.mapped
     }
 
     /// Page-table pages covering the area (`vm_area_pgtable_pages()`).
@@ -243,7 +307,12 @@ impl<K: Kind> SparseArea<K> {
         // The C call accepted the range, so it lies inside the area and
         // every slot in it was empty (it would have failed with EBUSY).
         // INVARIANT: the slots now record exactly what is mapped.
-        let slots = self.slots.get_mut(index..).unwrap_or(&mut []);
+        self.mapped += pages.len();
+        let slots = self
+            .slots
+            .as_mut_slice()
+            .get_mut(index..)
+            .unwrap_or(&mut []);
         for (slot, page) in slots.iter_mut().zip(pages) {
             *slot = Some(page);
         }
@@ -265,17 +334,23 @@ impl<K: Kind> SparseArea<K> {
     pub fn unmap(&mut self, index: usize, count: usize) -> Result<Vec<Page>> {
         let (start, end) = self.range(index, count)?;
         let last = index.checked_add(count).ok_or(ERANGE)?;
-        let slots = self.slots.get_mut(index..last).ok_or(ERANGE)?;
-        if slots.iter().any(|s| s.is_none()) {
+        if last > self.slots.len {
+            return Err(ERANGE);
+        }
+        if self.slots.as_slice()[index..last]
+            .iter()
+            .any(|s| s.is_none())
+        {
             return Err(ENOENT);
         }
         let mut out = Vec::new();
         out.try_reserve_exact(count)?;
-        // SAFETY: The range lies inside the area (the slice above exists)
-        // and `&mut self` serialises us against other maps and unmaps.
+        // SAFETY: The range lies inside the area (checked above) and
+        // `&mut self` serialises us against other maps and unmaps.
         unsafe { bindings::vm_area_unmap_pages(self.area.as_ptr(), start as _, end as _) };
         // INVARIANT: the range is unmapped and its slots emptied.
-        for slot in slots {
+        self.mapped -= count;
+        for slot in &mut self.slots.as_mut_slice()[index..last] {
             if let Some(page) = slot.take() {
                 // Cannot fail: the capacity was reserved above.
                 let _ = out.try_push(page);
@@ -293,7 +368,7 @@ impl<K: Kind> SparseArea<K> {
         if len == 0 {
             return Ok(());
         }
-        let pages = &self.slots[offset >> PAGE_SHIFT..=(end - 1) >> PAGE_SHIFT];
+        let pages = &self.slots.as_slice()[offset >> PAGE_SHIFT..=(end - 1) >> PAGE_SHIFT];
         if pages.iter().any(|s| s.is_none()) {
             return Err(EFAULT);
         }
@@ -370,55 +445,53 @@ impl SparseArea<Prebuilt> {
         Self::from_raw(size, area)
     }
 
-    /// Returns the atomic API of the area.
+    /// Returns the atomic API of the area, for the section `irqs` keeps
+    /// interrupts disabled in.
     ///
-    /// The [`AtomicMapper`] can be used in any context; it offers nothing
-    /// that sleeps.
-    pub fn atomic(&mut self) -> AtomicMapper<'_> {
-        AtomicMapper { area: self }
-    }
-
-    /// Runs `f` with local interrupts disabled, giving it the atomic API.
+    /// The [`AtomicMapper`] borrows the area mutably and the token, so
+    /// while it exists none of the area's sleeping methods (nor its drop)
+    /// can be called and the section cannot end; it offers nothing that
+    /// sleeps (see [`crate::irq`]).
     ///
     /// # Examples
     ///
     /// ```
+    /// use kernel::irq::IrqsDisabled;
     /// use kernel::page::{Page, PAGE_SIZE};
     /// use kernel::prelude::*;
     /// use kernel::vm_sparse::SparseArea;
     ///
     /// fn example() -> Result {
     ///     let mut area = SparseArea::new_prebuilt(8 * PAGE_SIZE)?;
-    ///     area.with_irqs_disabled(|a| {
-    ///         let mut pages = Vec::new();
-    ///         pages.try_push(Page::alloc_atomic()?)?;
-    ///         a.map(0, pages)?;
-    ///         Ok(())
-    ///     })?;
+    ///     let mut pages = Vec::new();
+    ///     pages.try_reserve_exact(1)?;
+    ///     let irqs = IrqsDisabled::disable();
+    ///     pages.try_push(Page::alloc_atomic()?)?;
+    ///     area.atomic(&irqs).map(0, pages)?;
+    ///     drop(irqs);
     ///     // Unmapping may sleep: only the area itself offers it.
     ///     area.unmap(0, 1)?;
     ///     Ok(())
     /// }
     /// ```
-    pub fn with_irqs_disabled<R>(&mut self, f: impl FnOnce(&mut AtomicMapper<'_>) -> R) -> R {
-        // SAFETY: Saving and disabling local interrupts is always allowed;
-        // they are restored below with the saved flags.
-        let flags = unsafe { bindings::local_irq_save() };
-        let ret = f(&mut self.atomic());
-        // SAFETY: `flags` came from the `local_irq_save()` above.
-        unsafe { bindings::local_irq_restore(flags) };
-        ret
+    pub fn atomic<'a>(&'a mut self, irqs: &'a IrqsDisabled) -> AtomicMapper<'a> {
+        AtomicMapper {
+            area: self,
+            _irqs: irqs,
+        }
     }
 }
 
-/// The atomic API of a prebuilt sparse area.
+/// The atomic API of a prebuilt sparse area, from [`SparseArea::atomic`].
 ///
 /// Everything it offers works in any context, including hard interrupts
 /// and with interrupts disabled: it never allocates and never sleeps.
 /// Unmapping and freeing the area may sleep and are therefore reachable
-/// only through the [`SparseArea`] itself, which this type borrows.
+/// only through the [`SparseArea`] itself, which this type borrows
+/// mutably, as it borrows the [`IrqsDisabled`] token of its section.
 pub struct AtomicMapper<'a> {
     area: &'a mut SparseArea<Prebuilt>,
+    _irqs: &'a IrqsDisabled,
 }
 
 impl AtomicMapper<'_> {
@@ -459,6 +532,8 @@ impl AtomicMapper<'_> {
 
     /// Copies `data` into the area at byte `offset`, as
     /// [`SparseArea::write`].
+    ///
+    /// Context: any context.
     pub fn write(&mut self, offset: usize, data: &[u8]) -> Result {
         self.area.write(offset, data)
     }
@@ -466,11 +541,25 @@ impl AtomicMapper<'_> {
 
 impl<K: Kind> Drop for SparseArea<K> {
     fn drop(&mut self) {
-        // SAFETY: We own the area (type invariant).  `free_vm_area()`
-        // unmaps every page still mapped, with a TLB flush, before it
-        // returns.  The pages in `self.slots` are dropped (freed) only
-        // after this function returns, when the fields are dropped: no
-        // page is ever freed while mapped.
+        let base = self.base();
+        if self.mapped != 0 {
+            // SAFETY: We own the area (type invariant) and the range is its
+            // whole usable part.  `vm_area_unmap_pages()` clears every PTE
+            // and flushes the TLB on every CPU before it returns (holes are
+            // fine); `free_vm_area()` alone would leave the flush to the
+            // lazy vmap purge, and the pages would be freed while stale
+            // TLB entries still map them.
+            unsafe {
+                bindings::vm_area_unmap_pages(
+                    self.area.as_ptr(),
+                    base as _,
+                    (base + self.size()) as _,
+                )
+            };
+        }
+        // SAFETY: We own the area and nothing is mapped in it any more.
         unsafe { bindings::free_vm_area(self.area.as_ptr()) };
+        // The pages in `self.slots` are freed when the field is dropped,
+        // after this: no page is ever freed while mapped.
     }
 }

@@ -25,12 +25,12 @@ use kernel::{
     },
     error::code::*,
     ioctl::{_IOR, _IOW, _IOWR},
-    miscdev::{File, Operations, Registration, SeqFile, VmArea, FMODE_WRITE},
+    miscdev::{File, MiscDevice, MiscDeviceRegistration, SeqFile, VmArea, FMODE_WRITE},
     new_rwsem,
     page::PAGE_SIZE,
     rwsem::RwSemaphore,
-    uaccess::UserPtr,
-    vm_arena::{pages_for, Arena, ArenaSlot, ALLOC_POPULATE},
+    uaccess::{UserPtr, UserSlice},
+    vm_arena::{pages_for, Arena, ArenaPages, ArenaPtr, ArenaSlot, ALLOC_POPULATE},
 };
 
 module! {
@@ -88,7 +88,7 @@ struct ArenaFile {
 
 impl ArenaFile {
     fn setup(&self, arg: UserPtr) -> Result {
-        let s: arena_setup = arg.read()?;
+        let s: arena_setup = UserSlice::for_type::<arena_setup>(arg).reader().read()?;
         if s.__reserved != 0 {
             return Err(EINVAL);
         }
@@ -104,7 +104,8 @@ impl ArenaFile {
     }
 
     fn alloc(&self, arena: &Arena, arg: UserPtr) -> Result {
-        let mut a: arena_alloc = arg.read()?;
+        let (mut r, mut w) = UserSlice::for_type::<arena_alloc>(arg).reader_writer();
+        let mut a: arena_alloc = r.read()?;
         let at = if a.offset == ANY {
             None
         } else {
@@ -112,18 +113,17 @@ impl ArenaFile {
         };
         let _guard = self.free_sem.read();
         // A count that does not fit an `unsigned long` is `E2BIG` here.
-        let off = arena.alloc(at, a.count, a.node, a.flags)?;
-        a.offset = off;
-        if let Err(e) = arg.write(&a) {
-            // No FREE ran since the allocation: these are our pages.
-            let _ = arena.free(off, a.count);
-            return Err(e);
-        }
+        let pages = arena.alloc_pages(at, a.count, a.node, a.flags)?;
+        a.offset = pages.offset();
+        // On a failed copy `pages` frees them: no FREE ran since the
+        // allocation, so these are our pages.
+        w.write(&a)?;
+        pages.keep();
         Ok(())
     }
 
     fn free_or_reserve(&self, arena: &Arena, arg: UserPtr, reserve: bool) -> Result {
-        let r: arena_range = arg.read()?;
+        let r: arena_range = UserSlice::for_type::<arena_range>(arg).reader().read()?;
         let off = check_offset(arena, r.offset)?;
         if reserve {
             return arena.reserve(off, r.count);
@@ -134,53 +134,56 @@ impl ArenaFile {
 
     /// The headline: a list built by the kernel, walked by user space.
     fn build_list(&self, arena: &Arena, arg: UserPtr) -> Result {
-        let mut b: arena_build_list = arg.read()?;
+        let (mut r, mut w) = UserSlice::for_type::<arena_build_list>(arg).reader_writer();
+        let mut b: arena_build_list = r.read()?;
         if b.count == 0 || b.head != 0 || b.pages != 0 {
             return Err(EINVAL);
         }
         if b.count > MAX_NODES {
             return Err(E2BIG);
         }
-        let ubase = arena.user_base() as u64;
-        if ubase == 0 {
+        if arena.user_base() == 0 {
             return Err(ENXIO);
         }
         let mut buf = Vec::new();
         buf.try_reserve_exact(NODES_PER_PAGE as usize)?;
-        let pages = pages_for(b.count * NODE);
+        let count = b.count;
         let _guard = self.free_sem.read();
-        let first = arena.alloc(None, pages, -1, ALLOC_POPULATE)?;
-        let mut ret = Ok(());
+        let pages = arena.alloc_pages(None, pages_for(count * NODE), -1, ALLOC_POPULATE)?;
         let mut from = 0;
-        while from < b.count && ret.is_ok() {
-            ret = Self::fill_page(arena, &mut buf, first, ubase, from, b.count);
+        while from < count {
+            Self::fill_page(arena, &pages, &mut buf, from, count)?;
             from += NODES_PER_PAGE;
         }
-        b.head = ubase + first;
-        b.pages = pages;
-        let ret = ret.and_then(|()| arg.write(&b));
-        if ret.is_err() {
-            let _ = arena.free(first, pages);
-        }
-        ret
+        b.head = pages
+            .ptr::<arena_list_node>(0)
+            .and_then(|p| p.to_user(arena))
+            .ok_or(ENXIO)?;
+        b.pages = pages.count();
+        // On any error `pages` frees the list: FREE is kept out by
+        // `free_sem`, so they are still ours.
+        w.write(&b)?;
+        pages.keep();
+        Ok(())
     }
 
-    /// Writes the nodes of one page with `vm_arena_write()`: the list
-    /// starts at byte offset `first`, which user space sees at
-    /// `ubase + first`; this page holds nodes `from..`.
+    /// Writes nodes `from..` (at most a page of them) of the list in
+    /// `pages` with one `vm_arena_write()`; each links to the user
+    /// address of the next.
     fn fill_page(
         arena: &Arena,
+        pages: &ArenaPages<'_>,
         buf: &mut Vec<arena_list_node>,
-        first: u64,
-        ubase: u64,
         from: u64,
         count: u64,
     ) -> Result {
         let n = core::cmp::min(count - from, NODES_PER_PAGE);
+        let first = pages.ptr::<arena_list_node>(from).ok_or(ERANGE)?;
+        let ubase = first.to_user(arena).ok_or(ENXIO)?;
         buf.clear();
         for idx in from..from + n {
             let next = if idx + 1 < count {
-                ubase + first + (idx + 1) * NODE
+                ubase + (idx + 1 - from) * NODE
             } else {
                 0
             };
@@ -190,7 +193,7 @@ impl ArenaFile {
                 value: idx * 3 + 1,
             })?;
         }
-        arena.write_pods(first + from * NODE, buf)
+        first.write_slice(arena, buf)
     }
 
     /// Follows a list user space built.  User space may free or rewrite
@@ -198,7 +201,8 @@ impl ArenaFile {
     /// `vm_arena_read()`: a node on a page that is not allocated gives
     /// `EFAULT`, not an oops.
     fn sum_list(&self, arena: &Arena, arg: UserPtr) -> Result {
-        let mut s: arena_sum_list = arg.read()?;
+        let (mut r, mut w) = UserSlice::for_type::<arena_sum_list>(arg).reader_writer();
+        let mut s: arena_sum_list = r.read()?;
         if s.count != 0 || s.sum != 0 {
             return Err(EINVAL);
         }
@@ -212,13 +216,14 @@ impl ArenaFile {
             }
             // As the C sample's `unsigned long` argument: truncated on
             // 32-bit.
-            let off = arena.offset_of_user(uaddr as usize).ok_or(EFAULT)?;
-            let node: arena_list_node = arena.read_pod(off).map_err(|_| EFAULT)?;
+            let node = ArenaPtr::<arena_list_node>::from_user(arena, uaddr as usize as u64)
+                .and_then(|p| p.read(arena))
+                .map_err(|_| EFAULT)?;
             s.sum = s.sum.wrapping_add(node.value);
             s.count += 1;
             uaddr = node.next;
         }
-        arg.write(&s)
+        w.write(&s)
     }
 
     fn info(&self, arena: &Arena, arg: UserPtr) -> Result {
@@ -236,18 +241,20 @@ impl ArenaFile {
             mem_pgtable_bytes: cost.pgtable_pages as u64 * PAGE,
             reserved_bytes: cost.reserved_bytes,
         };
-        arg.write(&info)
+        UserSlice::for_type::<arena_info>(arg).writer().write(&info)
     }
 }
 
-impl Operations for ArenaFile {
-    fn open() -> Result<Self> {
+impl MiscDevice for ArenaFile {
+    fn open(_file: &File) -> Result<Self> {
         Ok(ArenaFile {
             setup_sem: new_rwsem!()?,
             free_sem: new_rwsem!()?,
             slot: ArenaSlot::new(),
         })
     }
+
+    const HAS_IOCTL: bool = true;
 
     fn ioctl(&self, file: &File, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
@@ -260,7 +267,6 @@ impl Operations for ArenaFile {
             SUM_LIST | INFO => (),
             _ => return Err(ENOTTY),
         }
-        let arg = UserPtr::new(arg);
         if cmd == SETUP {
             self.setup(arg)?;
             return Ok(0);
@@ -277,7 +283,9 @@ impl Operations for ArenaFile {
         Ok(0)
     }
 
-    fn mmap(&self, vma: &VmArea) -> Result {
+    const HAS_MMAP: bool = true;
+
+    fn mmap(&self, _file: &File, vma: &VmArea) -> Result {
         self.slot.get().ok_or(EINVAL)?.mmap(vma)
     }
 
@@ -297,22 +305,22 @@ impl Operations for ArenaFile {
 
     const HAS_SHOW_FDINFO: bool = true;
 
-    fn show_fdinfo(&self, m: &SeqFile) {
+    fn show_fdinfo(&self, _file: &File, m: &SeqFile) {
         if let Some(arena) = self.slot.get() {
             arena.show_fdinfo(m);
         }
     }
 }
 
-kernel::misc_file_operations!(ARENA_FOPS, ArenaFile);
+kernel::misc_device_vtable!(ARENA_VTABLE, ArenaFile);
 
 struct RustArena {
-    _dev: Registration<ArenaFile>,
+    _dev: MiscDeviceRegistration<ArenaFile>,
 }
 
 impl kernel::Module for RustArena {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let dev = Registration::register(b"rust_arena\0", 0o600, &ARENA_FOPS)?;
+        let dev = MiscDeviceRegistration::register(b"rust_arena\0", 0o600, &ARENA_VTABLE)?;
         pr_info!("/dev/rust_arena ready (minor {})\n", dev.minor());
         Ok(RustArena { _dev: dev })
     }
