@@ -104,10 +104,10 @@ static inline bool vm_group_refill_should_fail(void)
  * EXPORT_SYMBOL_IF_KUNIT() would): modules are not users of these.
  */
 #if IS_ENABLED(CONFIG_SPARSE_MM_FAIL_NTH_KUNIT_TEST)
-#define VM_GROUP_EXPORT_SYMBOL_FOR_TEST(sym) \
+#define EXPORT_SYMBOL_FOR_SPARSE_MM_TEST(sym) \
 	EXPORT_SYMBOL_NS_GPL(sym, SPARSE_MM_KUNIT)
 #else
-#define VM_GROUP_EXPORT_SYMBOL_FOR_TEST(sym)
+#define EXPORT_SYMBOL_FOR_SPARSE_MM_TEST(sym)
 #endif
 
 /* vm_group_pages=off on the command line; debugfs "enabled" at run time. */
@@ -297,7 +297,7 @@ unsigned int vm_group_alloc_pages(gfp_t gfp, int nid, unsigned int nr,
 		atomic_long_add(nr - got, &vm_group_stats.fallback);
 	return got;
 }
-VM_GROUP_EXPORT_SYMBOL_FOR_TEST(vm_group_alloc_pages);
+EXPORT_SYMBOL_FOR_SPARSE_MM_TEST(vm_group_alloc_pages);
 
 /*
  * Only a page vfree() could free outright goes in the cache: nobody else
@@ -343,7 +343,7 @@ bool vm_group_free_page(struct page *page)
 	vm_group_cache_page(page);
 	return true;
 }
-VM_GROUP_EXPORT_SYMBOL_FOR_TEST(vm_group_free_page);
+EXPORT_SYMBOL_FOR_SPARSE_MM_TEST(vm_group_free_page);
 
 static unsigned long vm_group_count(struct shrinker *s,
 				    struct shrink_control *sc)
