@@ -155,7 +155,10 @@ trinity_run() {
 	timeout -s KILL "$5" trinity --dangerous -q -l off -V "$1" -g vm \
 		--disable-fds=sockets -N "$3" -s "$4" -C 2 > /tmp/trinity.out 2>&1
 	rc=$?
-	kill -9 $(pidof trinity) 2>/dev/null
+	# Its children (trinity-cN) outlive a killed parent: end every
+	# process but this one and init, or the module stays in use.
+	kill -9 -1 2>/dev/null
+	sleep 1
 	[ "$rc" = 137 ] && echo "# trinity: killed after $5 s"
 	echo "# trinity: $1 ended at $(cut -d' ' -f1 /proc/uptime) s, exit $rc" > /dev/console
 	cd /
