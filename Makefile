@@ -7,7 +7,7 @@ run:		## build, boot QEMU, load the sample driver(s), show the demo
 	@bash scripts/smm run
 test:		## KUnit + selftests in QEMU (+ debug config when CI=true)
 	@bash scripts/smm test
-test-debug:	## the same tests on the debug configuration only (+ trinity)
+test-debug:	## the same tests on the debug configuration only
 	@bash scripts/smm test-debug
 test-kcsan:	## the same tests on the KCSAN configuration; any data race fails
 	@bash scripts/smm test-kcsan

@@ -142,9 +142,21 @@ trinity_run() {
 	insmod "$2" || { echo "1..1"; echo "not ok 1 trinity $1: insmod $2"; return 1; }
 	mkdir -p /tmp/trinity && cd /tmp/trinity || return 1
 	dmesg -c > /dev/null
-	trinity --dangerous -q -l off -V "$1" -g vm -N "$3" -s "$4" -C 2 \
-		> /tmp/trinity.out 2>&1
+	# Progress on the console now (a section prints at its end).
+	echo "# trinity: $1 started at $(cut -d' ' -f1 /proc/uptime) s" > /dev/console
+	# A time bound too ($5 s): a trinity that stops making progress is
+	# killed and fails the run.
+	# No sockets: the kernel has no networking, and trinity retries
+	# socket() at start-up for ever without it.
+	timeout -s KILL "$5" trinity --dangerous -q -l off -V "$1" -g vm \
+		--disable-fds=sockets -N "$3" -s "$4" -C 2 > /tmp/trinity.out 2>&1
 	rc=$?
+	# Its children (trinity-cN) outlive a killed parent: end every
+	# process but this one and init, or the module stays in use.
+	kill -9 -1 2>/dev/null
+	sleep 1
+	[ "$rc" = 137 ] && echo "# trinity: killed after $5 s"
+	echo "# trinity: $1 ended at $(cut -d' ' -f1 /proc/uptime) s, exit $rc" > /dev/console
 	cd /
 	tail -20 /tmp/trinity.out
 	ran=$(sed -n 's/.*Ran \([0-9]*\) syscalls.*/\1/p' /tmp/trinity.out | tail -1)

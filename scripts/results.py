@@ -52,7 +52,7 @@ SPLATS = [re.compile(p) for p in (
 # that is not ours, accepted only when both functions are listed here.
 # Races in our files are fixed or marked (data_race(), READ_ONCE/WRITE_ONCE
 # with a comment), never listed.
-KCSAN_UPSTREAM = {
+KCSAN_UPSTREAM = {  # function name: why its race is benign, with the report
 }
 KCSAN = re.compile(r'BUG: KCSAN: data-race in ([A-Za-z0-9_.]+)(?: / ([A-Za-z0-9_.]+))?')
 KCSAN_RULE = re.compile(r'^={40,}$')
