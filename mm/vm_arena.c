@@ -187,6 +187,7 @@ static void arena_lock_break(struct vm_arena *arena, unsigned long *flags,
 			     bool can_sleep)
 	__must_hold(&arena->lock)
 {
+	lockdep_assert_held(&arena->lock);
 	spin_unlock_irqrestore(&arena->lock, *flags);
 	if (can_sleep)
 		cond_resched();
@@ -258,6 +259,7 @@ static void arena_clear_bits(struct vm_arena *arena, unsigned long *map,
 {
 	unsigned long done, n;
 
+	lockdep_assert_held(&arena->lock);
 	for (done = 0; done < count; done += n) {
 		n = min(ARENA_BATCH, count - done);
 		if (done)
@@ -278,6 +280,7 @@ static int arena_set_range(struct vm_arena *arena, unsigned long off,
 {
 	unsigned long done, n;
 
+	lockdep_assert_held(&arena->lock);
 	for (done = 0; done < count; done += n) {
 		n = min(ARENA_BATCH, count - done);
 		if (done)

@@ -261,6 +261,7 @@ static void vmo_reserve(struct xa_state *xas, struct vmo_update *u,
 	unsigned long nchunks = ((u->last - base) >> XA_CHUNK_SHIFT) + 1;
 	unsigned long c, chunk, lo, hi, i;
 
+	lockdep_assert_held(&xas->xa->xa_lock);
 	for (c = 0; c < nchunks; c++) {
 		chunk = base + (c << XA_CHUNK_SHIFT);
 		lo = max(chunk, u->index);
@@ -353,6 +354,7 @@ static void vmo_apply(struct vm_object *obj, struct xa_state *xas,
 	unsigned long i;
 	void *old, *new;
 
+	lockdep_assert_held(&obj->xa.xa_lock);
 	xas_set(xas, u->index);
 	old = xas_load(xas);
 	for (i = u->index;; ) {
