@@ -569,6 +569,38 @@ static u64 time_alloc_page_free(const struct bench_arg *arg)
 	return ktime_get_ns() - t;
 }
 
+/*
+ * Fresh: each round creates a new arena (untimed), so the kernel page
+ * tables of its range and its index nodes do not exist yet, as for a
+ * driver that has just made one; the timed part is the same as warm.
+ */
+static u64 time_fresh(const struct bench_arg *arg, bench_fn fn)
+{
+	struct bench_arg a = *arg;
+	u64 t;
+
+	a.arena = vm_arena_create(SZ_1G, 0, 0);
+	if (IS_ERR(a.arena))
+		return U64_MAX;
+	t = fn(&a);
+	vm_arena_put(a.arena);
+	return t;
+}
+
+static u64 time_arena_allocs_fresh(const struct bench_arg *arg)
+{
+	return time_fresh(arg, time_arena_allocs);
+}
+
+static u64 time_arena_alloc_free_fresh(const struct bench_arg *arg)
+{
+	return time_fresh(arg, time_arena_alloc_free);
+}
+
+/*
+ * The arena figures, each fresh (a new arena per round) and warm (one
+ * arena reused).  Targets apply to the fresh figures.
+ */
 static int bench_arena(struct bench_ctx *c)
 {
 	struct bench_arg arg = {
@@ -576,9 +608,9 @@ static int bench_arena(struct bench_ctx *c)
 		.pages = kcalloc(ARENA_BENCH_PAGES, sizeof(struct page *),
 				 GFP_KERNEL),
 	};
-	char detail[160];
-	u64 alloc_ratio;
-	int err;
+	char detail[192];
+	u64 ratio;
+	int err, fresh;
 
 	if (IS_ERR(arg.arena)) {
 		kfree(arg.pages);
@@ -587,29 +619,39 @@ static int bench_arena(struct bench_ctx *c)
 	err = -ENOMEM;
 	if (!arg.pages)
 		goto out;
-	err = bench_interleave(c, time_arena_allocs, time_alloc_pages, &arg);
-	if (err)
-		goto out;
-	alloc_ratio = median(c->ratio, rounds);
-	snprintf(detail, sizeof(detail),
-		 "arena_ns=%llu alloc_page_ns=%llu per single-page alloc (zeroed, accounted), rounds=%u",
-		 div_u64(median(c->a, rounds), ARENA_BENCH_PAGES),
-		 div_u64(median(c->b, rounds), ARENA_BENCH_PAGES), rounds);
-	/* A report, not a target: the issue asks for the ratio. */
-	pr_info("# bench: arena_alloc_1_vs_alloc_page ratio=" R_FMT " %s\n",
-		alloc_ratio / 1000, alloc_ratio % 1000, detail);
+	for (fresh = 1; fresh >= 0; fresh--) {
+		const char *how = fresh ? "fresh" : "warm";
 
-	err = bench_interleave(c, time_arena_alloc_free, time_alloc_page_free,
-			       &arg);
-	if (err)
-		goto out;
-	snprintf(detail, sizeof(detail),
-		 "arena_ns=%llu alloc_page_ns=%llu per alloc+free; each arena free flushes the TLB on every CPU, rounds=%u",
-		 div_u64(median(c->a, rounds), iters),
-		 div_u64(median(c->b, rounds), iters), rounds);
-	pr_info("# bench: arena_alloc_free_1_vs_alloc_page_free ratio=" R_FMT " %s\n",
-		median(c->ratio, rounds) / 1000, median(c->ratio, rounds) % 1000,
-		detail);
+		err = bench_interleave(c, fresh ? time_arena_allocs_fresh :
+					      time_arena_allocs,
+				       time_alloc_pages, &arg);
+		if (err)
+			goto out;
+		ratio = median(c->ratio, rounds);
+		snprintf(detail, sizeof(detail),
+			 "arena_ns=%llu alloc_page_ns=%llu per single-page alloc (zeroed, accounted), %s arena, rounds=%u",
+			 div_u64(median(c->a, rounds), ARENA_BENCH_PAGES),
+			 div_u64(median(c->b, rounds), ARENA_BENCH_PAGES),
+			 fresh ? "a new" : "one reused", rounds);
+		/* A report, not a target: the issue asks for the ratio. */
+		pr_info("# bench: arena_alloc_1_vs_alloc_page_%s ratio=" R_FMT " %s\n",
+			how, ratio / 1000, ratio % 1000, detail);
+
+		err = bench_interleave(c, fresh ? time_arena_alloc_free_fresh :
+					      time_arena_alloc_free,
+				       time_alloc_page_free, &arg);
+		if (err)
+			goto out;
+		ratio = median(c->ratio, rounds);
+		snprintf(detail, sizeof(detail),
+			 "arena_ns=%llu alloc_page_ns=%llu per alloc+free, %s arena; each arena free flushes the TLB on every CPU, rounds=%u",
+			 div_u64(median(c->a, rounds), iters),
+			 div_u64(median(c->b, rounds), iters),
+			 fresh ? "a new" : "one reused", rounds);
+		/* Figures only: the harness judges the fresh one's target. */
+		pr_info("# bench: arena_alloc_free_1_vs_alloc_page_free_%s ratio=" R_FMT " %s\n",
+			how, ratio / 1000, ratio % 1000, detail);
+	}
 out:
 	vm_arena_put(arg.arena);
 	kfree(arg.pages);

@@ -305,6 +305,9 @@ bench)
 	for b in /bin/*_bench; do
 		section "$(basename "$b")" "$b"
 	done
+	# The user-side arena figures through the Rust driver too.
+	section arena_bench-rust_arena env ARENA_DEV=/dev/rust_arena \
+		ARENA_KO=/lib/modules/rust_arena.ko arena_bench
 	[ -d /sys/kernel/debug/vm_group_pages ] && section group-modules group_modules
 	;;
 esac
