@@ -66,30 +66,30 @@
 #include <linux/shrinker.h>
 #include <linux/vm_group_pages.h>
 
-#define VM_GROUP_ORDER		(PMD_SHIFT - PAGE_SHIFT)
-#define VM_GROUP_BLOCK_PAGES	BIT(VM_GROUP_ORDER)
+#include "vmalloc_group.h"
 
-struct vm_group_stats {
-	atomic_long_t blocks;		/* PMD-order blocks taken */
-	atomic_long_t fallback;		/* pages left to the ordinary path: no block */
-	atomic_long_t gfp_bypass;	/* pages left to the ordinary path: gfp */
-	atomic_long_t shrunk;		/* pages given back by the shrinker */
-	atomic_long_t freed;		/* pages vfree() sent to the buddy allocator */
-	atomic_long_t hwpoison;		/* poisoned pages kept out of the cache */
-};
+VM_GROUP_VISIBLE_IF_KUNIT struct list_lru vm_group_lru;
+VM_GROUP_VISIBLE_IF_KUNIT struct vm_group_stats vm_group_stats;
+VM_GROUP_VISIBLE_IF_KUNIT bool vm_group_ready __read_mostly;
+VM_GROUP_VISIBLE_IF_KUNIT bool vm_group_enabled __read_mostly = true;
 
-static struct list_lru vm_group_lru;
-static struct vm_group_stats vm_group_stats;
-static bool vm_group_ready __read_mostly;
-static bool vm_group_enabled __read_mostly = true;
-
-#if IS_ENABLED(CONFIG_VM_GROUP_PAGES_KUNIT_TEST)
-/* The KUnit suite makes this many block refills fail, to test fallback. */
-static atomic_t vm_group_fail_refills = ATOMIC_INIT(0);
+#ifdef CONFIG_FAULT_INJECTION
+/*
+ * fail_vm_group_refill: make block refills fail, as if no PMD-order block
+ * were free, to exercise the fallback to the ordinary vmalloc path
+ * (/sys/kernel/debug/fail_vm_group_refill/, as for the kernel's other
+ * fault attributes).  Unarmed (probability 0) it takes no part in a
+ * task's fail-nth count, which then belongs to the block allocation
+ * itself (fail_page_alloc).
+ */
+DECLARE_FAULT_ATTR(fail_vm_group_refill);
 
 static bool vm_group_refill_should_fail(void)
 {
-	return atomic_dec_if_positive(&vm_group_fail_refills) >= 0;
+	if (!READ_ONCE(fail_vm_group_refill.probability))
+		return false;
+	return should_fail(&fail_vm_group_refill,
+			   VM_GROUP_BLOCK_PAGES * PAGE_SIZE);
 }
 #else
 static inline bool vm_group_refill_should_fail(void)
@@ -123,7 +123,7 @@ static void vm_group_cache_page(struct page *page)
 }
 
 /* A page leaves the cache, to a vmalloc area or to the buddy allocator. */
-static void vm_group_uncache_page(struct page *page)
+VM_GROUP_VISIBLE_IF_KUNIT void vm_group_uncache_page(struct page *page)
 {
 	debug_pagealloc_map_pages(page, 1);
 	kasan_unpoison_pages(page, 0, false);
@@ -361,8 +361,8 @@ static enum lru_status vm_group_isolate(struct list_head *item,
 	return LRU_REMOVED;
 }
 
-static unsigned long vm_group_scan(struct shrinker *s,
-				   struct shrink_control *sc)
+VM_GROUP_VISIBLE_IF_KUNIT unsigned long vm_group_scan(struct shrinker *s,
+						      struct shrink_control *sc)
 {
 	struct page *page, *next;
 	unsigned long freed = 0;
@@ -379,7 +379,7 @@ static unsigned long vm_group_scan(struct shrinker *s,
 	return freed;
 }
 
-static struct shrinker vm_group_shrinker = {
+VM_GROUP_VISIBLE_IF_KUNIT struct shrinker vm_group_shrinker = {
 	.count_objects	= vm_group_count,
 	.scan_objects	= vm_group_scan,
 	.seeks		= DEFAULT_SEEKS,
@@ -441,11 +441,11 @@ static int __init vm_group_pages_init(void)
 	dir = debugfs_create_dir("vm_group_pages", NULL);
 	debugfs_create_file("stats", 0444, dir, NULL, &vm_group_stats_fops);
 	debugfs_create_bool("enabled", 0644, dir, &vm_group_enabled);
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	fault_create_debugfs_attr("fail_vm_group_refill", NULL,
+				  &fail_vm_group_refill);
+#endif
 	WRITE_ONCE(vm_group_ready, true);
 	return 0;
 }
 subsys_initcall(vm_group_pages_init);
-
-#if IS_ENABLED(CONFIG_VM_GROUP_PAGES_KUNIT_TEST)
-#include "vmalloc_group_test.h"
-#endif

@@ -1,7 +1,8 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+// SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit suite for VM_GROUP_PAGES, included at the end of mm/vmalloc_group.c
- * so that it can see the cache, its counters and its fault hook.
+ * KUnit suite for VM_GROUP_PAGES.  It sees the cache and its counters
+ * through mm/vmalloc_group.h, and makes block refills fail with the
+ * fail_vm_group_refill fault attribute.
  *
  * The suite assumes nothing else uses the cache while it runs (true in the
  * KUnit boot: no modules are loaded).  NUMA placement is checked on every
@@ -12,9 +13,17 @@
  */
 
 #include <kunit/test.h>
+#include <linux/fault-inject.h>
+#include <linux/highmem.h>
+#include <linux/list_lru.h>
+#include <linux/mm.h>
 #include <linux/moduleloader.h>
+#include <linux/page-flags.h>
 #include <linux/set_memory.h>
+#include <linux/vm_group_pages.h>
 #include <linux/vmalloc.h>
+
+#include "vmalloc_group.h"
 
 #define VG_BLOCK(page)	(page_to_pfn(page) >> VM_GROUP_ORDER)
 
@@ -71,6 +80,15 @@ static void vg_check_data(struct kunit *test, void *p, unsigned long pages)
 	}
 }
 
+/* Make the next @n block refills fail (0: none), quietly. */
+static void vg_fail_refills(int n)
+{
+	fail_vm_group_refill.verbose = 0;
+	fail_vm_group_refill.interval = 1;
+	atomic_set(&fail_vm_group_refill.times, n);
+	WRITE_ONCE(fail_vm_group_refill.probability, n ? 100 : 0);
+}
+
 static int vg_init(struct kunit *test)
 {
 	if (!READ_ONCE(vm_group_ready) || !READ_ONCE(vm_group_enabled))
@@ -81,7 +99,7 @@ static int vg_init(struct kunit *test)
 
 static void vg_exit(struct kunit *test)
 {
-	atomic_set(&vm_group_fail_refills, 0);
+	vg_fail_refills(0);
 	WRITE_ONCE(vm_group_enabled, true);
 	vg_drain();
 }
@@ -185,7 +203,7 @@ static void vg_fallback(struct kunit *test)
 	struct page *pages[8];
 	void *p;
 
-	atomic_set(&vm_group_fail_refills, 1000);
+	vg_fail_refills(1000);
 	KUNIT_EXPECT_EQ(test, vm_group_alloc_pages(GFP_KERNEL, nid, 8, pages), 0U);
 	KUNIT_EXPECT_EQ(test, vg_stat(&vm_group_stats.fallback), fallback + 8);
 
@@ -205,7 +223,7 @@ static void vg_fallback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, list_lru_count_node(&vm_group_lru, nid), 0UL);
 	vg_check_data(test, p, 12);
 	vfree(p);
-	atomic_set(&vm_group_fail_refills, 0);
+	vg_fail_refills(0);
 }
 
 /* Requests the cache cannot honour go to the ordinary path. */
