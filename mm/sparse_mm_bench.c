@@ -598,6 +598,32 @@ static u64 time_arena_alloc_free_fresh(const struct bench_arg *arg)
 }
 
 /*
+ * One arena figure: @measured against @baseline, printed as
+ * "arena_<name>_<fresh|warm>" with ns per operation (@per operations per
+ * timed call).  Figures only: the harness judges the targets.
+ */
+static int bench_arena_figure(struct bench_ctx *c, const struct bench_arg *arg,
+			      bench_fn measured, bench_fn baseline,
+			      unsigned int per, const char *name,
+			      const char *what, bool fresh)
+{
+	u64 ratio;
+	int err;
+
+	err = bench_interleave(c, measured, baseline, arg);
+	if (err)
+		return err;
+	ratio = median(c->ratio, rounds);
+	pr_info("# bench: arena_%s_%s ratio=" R_FMT
+		" arena_ns=%llu alloc_page_ns=%llu per %s, %s arena, rounds=%u\n",
+		name, fresh ? "fresh" : "warm", ratio / 1000, ratio % 1000,
+		div_u64(median(c->a, rounds), per),
+		div_u64(median(c->b, rounds), per), what,
+		fresh ? "a new" : "one reused", rounds);
+	return 0;
+}
+
+/*
  * The arena figures, each fresh (a new arena per round) and warm (one
  * arena reused).  Targets apply to the fresh figures.
  */
@@ -608,8 +634,6 @@ static int bench_arena(struct bench_ctx *c)
 		.pages = kcalloc(ARENA_BENCH_PAGES, sizeof(struct page *),
 				 GFP_KERNEL),
 	};
-	char detail[192];
-	u64 ratio;
 	int err, fresh;
 
 	if (IS_ERR(arg.arena)) {
@@ -620,37 +644,23 @@ static int bench_arena(struct bench_ctx *c)
 	if (!arg.pages)
 		goto out;
 	for (fresh = 1; fresh >= 0; fresh--) {
-		const char *how = fresh ? "fresh" : "warm";
-
-		err = bench_interleave(c, fresh ? time_arena_allocs_fresh :
-					      time_arena_allocs,
-				       time_alloc_pages, &arg);
+		err = bench_arena_figure(c, &arg, fresh ? time_arena_allocs_fresh :
+						      time_arena_allocs,
+					 time_alloc_pages, ARENA_BENCH_PAGES,
+					 "alloc_1_vs_alloc_page",
+					 "single-page alloc (zeroed, accounted)",
+					 fresh);
 		if (err)
 			goto out;
-		ratio = median(c->ratio, rounds);
-		snprintf(detail, sizeof(detail),
-			 "arena_ns=%llu alloc_page_ns=%llu per single-page alloc (zeroed, accounted), %s arena, rounds=%u",
-			 div_u64(median(c->a, rounds), ARENA_BENCH_PAGES),
-			 div_u64(median(c->b, rounds), ARENA_BENCH_PAGES),
-			 fresh ? "a new" : "one reused", rounds);
-		/* A report, not a target: the issue asks for the ratio. */
-		pr_info("# bench: arena_alloc_1_vs_alloc_page_%s ratio=" R_FMT " %s\n",
-			how, ratio / 1000, ratio % 1000, detail);
-
-		err = bench_interleave(c, fresh ? time_arena_alloc_free_fresh :
-					      time_arena_alloc_free,
-				       time_alloc_page_free, &arg);
+		err = bench_arena_figure(c, &arg,
+					 fresh ? time_arena_alloc_free_fresh :
+						 time_arena_alloc_free,
+					 time_alloc_page_free, iters,
+					 "alloc_free_1_vs_alloc_page_free",
+					 "alloc+free (each arena free flushes the TLB on every CPU)",
+					 fresh);
 		if (err)
 			goto out;
-		ratio = median(c->ratio, rounds);
-		snprintf(detail, sizeof(detail),
-			 "arena_ns=%llu alloc_page_ns=%llu per alloc+free, %s arena; each arena free flushes the TLB on every CPU, rounds=%u",
-			 div_u64(median(c->a, rounds), iters),
-			 div_u64(median(c->b, rounds), iters),
-			 fresh ? "a new" : "one reused", rounds);
-		/* Figures only: the harness judges the fresh one's target. */
-		pr_info("# bench: arena_alloc_free_1_vs_alloc_page_free_%s ratio=" R_FMT " %s\n",
-			how, ratio / 1000, ratio % 1000, detail);
 	}
 out:
 	vm_arena_put(arg.arena);

@@ -129,50 +129,58 @@ static void touch(volatile char *p, size_t pages)
 		p[i * PG] = 1;
 }
 
-static uint64_t time_arena_faults(int fd, char *base)
+/*
+ * One timed operation: @fn with its arguments.  @fd and @base are the
+ * warm arena; @pages and @populate parameterise the fresh ones.
+ */
+struct op {
+	uint64_t (*fn)(const struct op *op);
+	int fd;
+	char *base;
+	size_t pages;
+	int populate;
+};
+
+static uint64_t time_arena_faults(const struct op *op)
 {
 	uint64_t t = now_ns();
 
-	touch(base, FAULT_PAGES);
+	touch(op->base, FAULT_PAGES);
 	t = now_ns() - t;
-	if (free_all(fd, FAULT_PAGES))
+	if (free_all(op->fd, FAULT_PAGES))
 		return 0;
 	return t;
 }
 
 /* Faults on pages the kernel already allocated: mapping only. */
-static uint64_t time_map_faults(int fd, char *base)
+static uint64_t time_map_faults(const struct op *op)
 {
 	struct arena_alloc a = { .offset = 0, .count = FAULT_PAGES,
 				 .node = -1 };
 	uint64_t t;
 
-	if (ioctl(fd, ARENA_IOC_ALLOC, &a))
+	if (ioctl(op->fd, ARENA_IOC_ALLOC, &a))
 		return 0;
 	t = now_ns();
-	touch(base, FAULT_PAGES);
+	touch(op->base, FAULT_PAGES);
 	t = now_ns() - t;
-	return free_all(fd, FAULT_PAGES) ? 0 : t;
+	return free_all(op->fd, FAULT_PAGES) ? 0 : t;
 }
 
-static uint64_t time_anon(size_t pages)
+/* A new anonymous private mapping of @pages, touched. */
+static uint64_t time_anon(const struct op *op)
 {
-	char *p = mmap(NULL, pages * PG, PROT_READ | PROT_WRITE,
+	char *p = mmap(NULL, op->pages * PG, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t t;
 
 	if (p == MAP_FAILED)
 		return 0;
 	t = now_ns();
-	touch(p, pages);
+	touch(p, op->pages);
 	t = now_ns() - t;
-	munmap(p, pages * PG);
+	munmap(p, op->pages * PG);
 	return t;
-}
-
-static uint64_t time_anon_faults(void)
-{
-	return time_anon(FAULT_PAGES);
 }
 
 /*
@@ -180,10 +188,10 @@ static uint64_t time_anon_faults(void)
  * optional populate of all of it and a touch of every page; then close
  * (untimed).  0 on any failure.
  */
-static uint64_t time_fresh_arena(size_t pages, int populate)
+static uint64_t time_fresh_arena(const struct op *op)
 {
-	struct arena_alloc a = { .offset = 0, .count = pages, .node = -1,
-				 .flags = VM_ARENA_ALLOC_POPULATE };
+	struct arena_alloc a = { .offset = 0, .count = op->pages,
+				 .node = -1, .flags = VM_ARENA_ALLOC_POPULATE };
 	uint64_t t = 0;
 	char *p;
 	int fd;
@@ -191,111 +199,88 @@ static uint64_t time_fresh_arena(size_t pages, int populate)
 	fd = open_dev();
 	if (fd < 0)
 		return 0;
-	p = map_arena(fd, pages * PG);
+	p = map_arena(fd, op->pages * PG);
 	if (p) {
 		t = now_ns();
-		if (populate && ioctl(fd, ARENA_IOC_ALLOC, &a)) {
+		if (op->populate && ioctl(fd, ARENA_IOC_ALLOC, &a)) {
 			t = 0;
 		} else {
-			touch(p, pages);
+			touch(p, op->pages);
 			t = now_ns() - t;
 		}
-		munmap(p, pages * PG);
+		munmap(p, op->pages * PG);
 	}
 	close(fd);
 	return t;
 }
 
-static uint64_t time_bulk(int fd, char *base)
+static uint64_t time_bulk(const struct op *op)
 {
 	struct arena_alloc a = { .offset = 0, .count = BULK_PAGES, .node = -1,
 				 .flags = VM_ARENA_ALLOC_POPULATE };
 	uint64_t t = now_ns();
 
-	if (ioctl(fd, ARENA_IOC_ALLOC, &a))
+	if (ioctl(op->fd, ARENA_IOC_ALLOC, &a))
 		return 0;
-	touch(base, BULK_PAGES);
+	touch(op->base, BULK_PAGES);
 	t = now_ns() - t;
-	return free_all(fd, BULK_PAGES) ? 0 : t;
+	return free_all(op->fd, BULK_PAGES) ? 0 : t;
 }
 
-static uint64_t time_lazy(int fd, char *base)
+static uint64_t time_lazy(const struct op *op)
 {
 	uint64_t t = now_ns();
 
-	touch(base, BULK_PAGES);
+	touch(op->base, BULK_PAGES);
 	t = now_ns() - t;
-	return free_all(fd, BULK_PAGES) ? 0 : t;
+	return free_all(op->fd, BULK_PAGES) ? 0 : t;
 }
+
+static uint64_t a_ns[ROUNDS], b_ns[ROUNDS];
 
 /*
- * Fault-in, fresh: a new arena per round against a new anonymous mapping
- * per round, BULK_PAGES each, interleaved.
+ * Time @a and @b over the rounds, alternating which goes first, into
+ * a_ns and b_ns; the median of a/b (or of b/a with @speedup) is the
+ * figure.  Return: -1 if an operation failed.
  */
-static int bench_fresh_faults(void)
+static int interleave(const struct op *a, const struct op *b, int speedup,
+		      double *figure)
 {
 	double ratio[ROUNDS];
-	uint64_t a_ns[ROUNDS], b_ns[ROUNDS];
-	char detail[160];
 	int r;
 
 	for (r = 0; r < ROUNDS; r++) {
 		if (r & 1) {
-			b_ns[r] = time_anon(BULK_PAGES);
-			a_ns[r] = time_fresh_arena(BULK_PAGES, 0);
+			b_ns[r] = b->fn(b);
+			a_ns[r] = a->fn(a);
 		} else {
-			a_ns[r] = time_fresh_arena(BULK_PAGES, 0);
-			b_ns[r] = time_anon(BULK_PAGES);
+			a_ns[r] = a->fn(a);
+			b_ns[r] = b->fn(b);
 		}
 		if (!a_ns[r] || !b_ns[r])
 			return -1;
-		ratio[r] = (double)a_ns[r] / b_ns[r];
+		ratio[r] = speedup ? (double)b_ns[r] / a_ns[r] :
+				     (double)a_ns[r] / b_ns[r];
 	}
-	snprintf(detail, sizeof(detail),
-		 "arena_ns=%llu anon_ns=%llu per fault (round 0), %lu pages, new arena and mapping per round, rounds=%d",
-		 (unsigned long long)(a_ns[0] / BULK_PAGES),
-		 (unsigned long long)(b_ns[0] / BULK_PAGES), BULK_PAGES,
-		 ROUNDS);
-	report("arena_fault_vs_anon_fault_fresh", median(ratio), 1.5, 1,
-	       detail);
-	return 0;
-}
-
-/* Populate + touch vs lazy faults, each on a new arena per round. */
-static int bench_fresh_populate(void)
-{
-	double ratio[ROUNDS];
-	uint64_t a_ns[ROUNDS], b_ns[ROUNDS];
-	char detail[160];
-	int r;
-
-	for (r = 0; r < ROUNDS; r++) {
-		if (r & 1) {
-			b_ns[r] = time_fresh_arena(BULK_PAGES, 0);
-			a_ns[r] = time_fresh_arena(BULK_PAGES, 1);
-		} else {
-			a_ns[r] = time_fresh_arena(BULK_PAGES, 1);
-			b_ns[r] = time_fresh_arena(BULK_PAGES, 0);
-		}
-		if (!a_ns[r] || !b_ns[r])
-			return -1;
-		ratio[r] = (double)b_ns[r] / a_ns[r];
-	}
-	snprintf(detail, sizeof(detail),
-		 "populate+touch_us=%llu lazy_faults_us=%llu for 4096 pages of a new arena (round 0), rounds=%d",
-		 (unsigned long long)(a_ns[0] / 1000),
-		 (unsigned long long)(b_ns[0] / 1000), ROUNDS);
-	report("arena_populate_4096_speedup_vs_lazy_faults_fresh",
-	       median(ratio), 5.0, 0, detail);
+	*figure = median(ratio);
 	return 0;
 }
 
 int main(void)
 {
-	double ratio[ROUNDS];
-	uint64_t a_ns[ROUNDS], b_ns[ROUNDS];
-	char detail[160], *base;
-	int fd, r;
+	struct op fresh_fault = { .fn = time_fresh_arena, .pages = BULK_PAGES };
+	struct op fresh_populate = { .fn = time_fresh_arena,
+				     .pages = BULK_PAGES, .populate = 1 };
+	struct op anon_bulk = { .fn = time_anon, .pages = BULK_PAGES };
+	struct op anon_fault = { .fn = time_anon, .pages = FAULT_PAGES };
+	struct op warm_fault = { .fn = time_arena_faults };
+	struct op warm_map = { .fn = time_map_faults };
+	struct op warm_bulk = { .fn = time_bulk };
+	struct op warm_lazy = { .fn = time_lazy };
+	struct op *warm[] = { &warm_fault, &warm_map, &warm_bulk, &warm_lazy };
+	char detail[192], *base;
+	double fig;
+	int fd, i;
 
 	fd = open_dev();
 	base = fd < 0 ? NULL : map_arena(fd, BULK_PAGES * PG);
@@ -303,69 +288,64 @@ int main(void)
 		printf("not ok 1 arena_bench_setup # %s\n", strerror(errno));
 		return 1;
 	}
+	for (i = 0; i < (int)(sizeof(warm) / sizeof(warm[0])); i++) {
+		warm[i]->fd = fd;
+		warm[i]->base = base;
+	}
 	printf("TAP version 13\n1..4\n");
 
-	if (bench_fresh_faults()) {
+	/* Fresh: a new arena per round against a new anonymous mapping. */
+	if (interleave(&fresh_fault, &anon_bulk, 0, &fig)) {
 		printf("not ok 1 arena_fault_vs_anon_fault_fresh # failed\n");
 		return 1;
 	}
-	if (bench_fresh_populate()) {
-		printf("not ok 2 arena_populate_4096_speedup_vs_lazy_faults_fresh # failed\n");
+	snprintf(detail, sizeof(detail),
+		 "arena_ns=%llu anon_ns=%llu per fault (round 0), %lu pages, new arena and mapping per round, rounds=%d",
+		 (unsigned long long)(a_ns[0] / BULK_PAGES),
+		 (unsigned long long)(b_ns[0] / BULK_PAGES), BULK_PAGES,
+		 ROUNDS);
+	report("arena_fault_vs_anon_fault_fresh", fig, 1.5, 1, detail);
+
+	/* Populate + touch vs lazy faults, each on a new arena per round. */
+	if (interleave(&fresh_populate, &fresh_fault, 1, &fig)) {
+		printf("not ok 2 %s # failed\n",
+		       "arena_populate_4096_speedup_vs_lazy_faults_fresh");
 		return 1;
 	}
+	snprintf(detail, sizeof(detail),
+		 "populate+touch_us=%llu lazy_faults_us=%llu for 4096 pages of a new arena (round 0), rounds=%d",
+		 (unsigned long long)(a_ns[0] / 1000),
+		 (unsigned long long)(b_ns[0] / 1000), ROUNDS);
+	report("arena_populate_4096_speedup_vs_lazy_faults_fresh", fig, 5.0,
+	       0, detail);
 
-	for (r = 0; r < ROUNDS; r++) {
-		if (r & 1) {
-			b_ns[r] = time_anon_faults();
-			a_ns[r] = time_arena_faults(fd, base);
-		} else {
-			a_ns[r] = time_arena_faults(fd, base);
-			b_ns[r] = time_anon_faults();
-		}
-		if (!a_ns[r] || !b_ns[r]) {
-			printf("not ok 3 arena_fault_vs_anon_fault_warm # failed\n");
-			return 1;
-		}
-		ratio[r] = (double)a_ns[r] / b_ns[r];
+	/* Warm: one arena, its page tables and index nodes kept. */
+	if (interleave(&warm_fault, &anon_fault, 0, &fig)) {
+		printf("not ok 3 arena_fault_vs_anon_fault_warm # failed\n");
+		return 1;
 	}
 	snprintf(detail, sizeof(detail),
 		 "arena_ns=%llu anon_ns=%llu per fault (round 0), rounds=%d",
 		 (unsigned long long)(a_ns[0] / FAULT_PAGES),
 		 (unsigned long long)(b_ns[0] / FAULT_PAGES), ROUNDS);
-	report("arena_fault_vs_anon_fault_warm", median(ratio), 1.25, 1,
-	       detail);
+	report("arena_fault_vs_anon_fault_warm", fig, 1.25, 1, detail);
 
 	/* Where the time goes: the same faults on pre-allocated pages. */
-	for (r = 0; r < ROUNDS; r++) {
-		a_ns[r] = time_map_faults(fd, base);
-		b_ns[r] = time_anon_faults();
-		ratio[r] = b_ns[r] ? (double)a_ns[r] / b_ns[r] : 0;
-	}
-	printf("# bench: arena_fault_breakdown_warm map_only_vs_anon_fault ratio=%.3f",
-	       median(ratio));
-	printf(" (faults on pages the kernel allocated beforehand)\n");
+	if (!interleave(&warm_map, &anon_fault, 0, &fig))
+		printf("# bench: arena_fault_breakdown_warm %s ratio=%.3f %s\n",
+		       "map_only_vs_anon_fault", fig,
+		       "(faults on pages the kernel allocated beforehand)");
 
-	for (r = 0; r < ROUNDS; r++) {
-		if (r & 1) {
-			b_ns[r] = time_lazy(fd, base);
-			a_ns[r] = time_bulk(fd, base);
-		} else {
-			a_ns[r] = time_bulk(fd, base);
-			b_ns[r] = time_lazy(fd, base);
-		}
-		if (!a_ns[r] || !b_ns[r]) {
-			printf("not ok 4 %s # failed\n",
-			       "arena_populate_4096_speedup_vs_lazy_faults_warm");
-			return 1;
-		}
-		/* A speed-up: lazy time over populated time. */
-		ratio[r] = (double)b_ns[r] / a_ns[r];
+	if (interleave(&warm_bulk, &warm_lazy, 1, &fig)) {
+		printf("not ok 4 %s # failed\n",
+		       "arena_populate_4096_speedup_vs_lazy_faults_warm");
+		return 1;
 	}
 	snprintf(detail, sizeof(detail),
 		 "populate+touch_us=%llu lazy_faults_us=%llu for 4096 pages (round 0), rounds=%d",
 		 (unsigned long long)(a_ns[0] / 1000),
 		 (unsigned long long)(b_ns[0] / 1000), ROUNDS);
-	report("arena_populate_4096_speedup_vs_lazy_faults_warm",
-	       median(ratio), 3.0, 0, detail);
+	report("arena_populate_4096_speedup_vs_lazy_faults_warm", fig, 3.0, 0,
+	       detail);
 	return failed;
 }
