@@ -40,6 +40,8 @@
 
 #include <linux/vm_arena.h>
 
+#include "../kselftest.h"
+
 #define PG		4096UL
 #define ROUNDS		21
 #define FAULT_PAGES	256UL
@@ -300,7 +302,7 @@ int main(void)
 		printf("not ok 1 arena_bench_setup # %s\n", strerror(errno));
 		return 1;
 	}
-	for (i = 0; i < (int)(sizeof(warm) / sizeof(warm[0])); i++) {
+	for (i = 0; i < (int)ARRAY_SIZE(warm); i++) {
 		warm[i]->fd = fd;
 		warm[i]->base = base;
 	}
