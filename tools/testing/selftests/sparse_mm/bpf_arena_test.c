@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -167,23 +166,37 @@ static long long fdinfo_num(int fd, const char *key)
 	return v;
 }
 
-/* Is this a KASAN kernel?  Its boot log says so. */
+/*
+ * Is this a KASAN kernel?  Its boot log says so.  /dev/kmsg reads from
+ * the oldest record kept, whatever "dmesg -c" cleared (the syslog call
+ * would start after that).
+ */
 static bool kasan_kernel(void)
 {
 	static int known = -1;
-	int len;
-	char *buf;
+	char rec[2048];
+	ssize_t n;
+	int fd;
 
 	if (known >= 0)
 		return known;
-	len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	buf = len > 0 ? malloc(len + 1) : NULL;
-	if (!buf)
+	fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
 		return false;
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
-	buf[len > 0 ? len : 0] = 0;
-	known = !!strstr(buf, "KernelAddressSanitizer initialized");
-	free(buf);
+	known = 0;
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* a record overwritten meanwhile */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		if (strstr(rec, "KernelAddressSanitizer initialized")) {
+			known = 1;
+			break;
+		}
+	}
+	close(fd);
 	return known;
 }
 
