@@ -116,6 +116,14 @@ struct vm_arena {
 
 	kuid_t uid;			/* charged for the reservation */
 	unsigned long reserved_pages;	/* address space, guard included */
+
+	/*
+	 * A window arena (vm_arena_create_window()): @kbase is @wbase plus
+	 * @wlo32, the low 32 bits every user address of page 0 must have.
+	 */
+	bool window;
+	u32 wlo32;
+	unsigned long wbase;
 };
 
 static const struct vm_operations_struct arena_vm_ops;
@@ -1208,7 +1216,8 @@ int vm_arena_mmap(struct vm_arena *arena, struct vm_area_struct *vma)
 		return -EPERM;
 
 	spin_lock_irqsave(&arena->lock, flags);
-	if (arena->user_base && arena->user_base != vma->vm_start)
+	if ((arena->user_base && arena->user_base != vma->vm_start) ||
+	    (arena->window && lower_32_bits(vma->vm_start) != arena->wlo32))
 		ret = -EBUSY;
 	else
 		WRITE_ONCE(arena->user_base, vma->vm_start);
@@ -1227,6 +1236,30 @@ int vm_arena_mmap(struct vm_arena *arena, struct vm_area_struct *vma)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vm_arena_mmap);
+
+/*
+ * The first mapping of a window arena: its low 32 bits must be @wlo32, so
+ * that user and kernel addresses of a page agree in their low 32 bits.
+ * Search a range 4 GiB longer than the mapping and take the first address
+ * in it with those low bits.
+ */
+static unsigned long arena_window_unmapped_area(struct vm_arena *arena,
+						struct file *file,
+						unsigned long addr,
+						unsigned long len,
+						unsigned long flags)
+{
+	unsigned long ret;
+
+	if (flags & MAP_FIXED)
+		return lower_32_bits(addr) == arena->wlo32 ? addr : -EBUSY;
+	if (len > TASK_SIZE - SZ_4G)
+		return -ENOMEM;
+	ret = current->mm->get_unmapped_area(file, 0, len + SZ_4G, 0, flags);
+	if (IS_ERR_VALUE(ret))
+		return ret;
+	return round_down(ret + SZ_4G - arena->wlo32, SZ_4G) + arena->wlo32;
+}
 
 /**
  * vm_arena_get_unmapped_area - place a mapping at the arena's user address
@@ -1260,6 +1293,8 @@ unsigned long vm_arena_get_unmapped_area(struct vm_arena *arena,
 			return -EBUSY;
 		return base;
 	}
+	if (arena->window)
+		return arena_window_unmapped_area(arena, file, addr, len, flags);
 	return current->mm->get_unmapped_area(file, addr, len, pgoff, flags);
 }
 EXPORT_SYMBOL_GPL(vm_arena_get_unmapped_area);
@@ -1356,33 +1391,26 @@ static struct file *arena_file_create(void)
 static int arena_reserve_space(struct vm_arena *arena, unsigned long pages);
 static void arena_unreserve_space(struct vm_arena *arena);
 
-/**
- * vm_arena_create - create an arena
- * @size: bytes, a page multiple, at most %VM_ARENA_MAX_SIZE
- *	(%VM_ARENA_ATOMIC_MAX_SIZE with %VM_ARENA_F_ATOMIC)
- * @flags: %VM_ARENA_F_SEGV_ON_FAULT, %VM_ARENA_F_ATOMIC
- * @user_addr: the user address every mapping must use, or 0 to let the
- *	first mmap() choose
- *
- * The arena starts with one reference, owned by the caller; every user
- * mapping holds another.  The arena, its bitmaps, its index and every
- * page later allocated in it are charged to the memory cgroup of the
- * calling task (see vm_arena_memory()).  Its kernel page tables are given
- * back when it is destroyed.
- *
- * Context: Process context; may sleep.
- * Return: the arena, or an ERR_PTR(): -EINVAL for a zero or misaligned
- * @size, unknown @flags or a bad @user_addr; -E2BIG for a size above the
- * maximum; -ENOSPC if the address space it reserves (@size plus a guard
- * page) would exceed the calling user's or all arenas' cap (module
- * parameters vm_arena.max_user_mib and vm_arena.max_total_mib); -ENOMEM.
+/* The kernel address space a window arena of @size bytes reserves. */
+static u64 arena_window_bytes(u64 size)
+{
+	if (IS_ENABLED(CONFIG_KASAN_VMALLOC))
+		return size + 2 * VM_ARENA_WINDOW_GUARD;
+	return SZ_4G + 2 * VM_ARENA_WINDOW_GUARD;
+}
+
+/*
+ * Always inlined: /proc/vmallocinfo names the caller of
+ * get_sparse_vm_area(), so that it reads vm_arena_create or
+ * vm_arena_create_window.
  */
-struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
-				 unsigned long user_addr)
+static __always_inline struct vm_arena *
+arena_create(u64 size, unsigned int flags, unsigned long user_addr,
+	     bool window)
 {
 	struct mem_cgroup *memcg, *old;
 	struct vm_arena *arena;
-	unsigned long n;
+	unsigned long n, resv;
 	int err;
 
 	might_sleep();
@@ -1395,6 +1423,8 @@ struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
 			  user_addr > TASK_SIZE - size))
 		return ERR_PTR(-EINVAL);
 	n = size >> PAGE_SHIFT;
+	/* The guard page after the range is reserved too. */
+	resv = (window ? arena_window_bytes(size) >> PAGE_SHIFT : n) + 1;
 
 	/* Everything the arena allocates is charged to its creator. */
 	memcg = get_mem_cgroup_from_mm(current->mm);
@@ -1433,11 +1463,12 @@ struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
 	err = -ENOMEM;
 	if (!arena->busy || !arena->reserved || !arena->obj)
 		goto fail;
-	/* The guard page after the range is reserved too. */
-	err = arena_reserve_space(arena, n + 1);
+	err = arena_reserve_space(arena, resv);
 	if (err)
 		goto fail;
-	if (flags & VM_ARENA_F_ATOMIC)
+	if (window)
+		arena->area = get_sparse_vm_area(arena_window_bytes(size));
+	else if (flags & VM_ARENA_F_ATOMIC)
 		arena->area = get_prebuilt_sparse_vm_area(size);
 	else
 		arena->area = get_sparse_vm_area(size);
@@ -1445,6 +1476,14 @@ struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
 	if (!arena->area)
 		goto fail;
 	arena->kbase = (unsigned long)arena->area->addr;
+	if (window) {
+		arena->window = true;
+		arena->wlo32 = lower_32_bits(user_addr);
+		arena->kbase += VM_ARENA_WINDOW_GUARD;
+		if (!IS_ENABLED(CONFIG_KASAN_VMALLOC))
+			arena->kbase += arena->wlo32;
+		arena->wbase = arena->kbase - arena->wlo32;
+	}
 	return arena;
 
 fail:
@@ -1458,7 +1497,75 @@ fail:
 	kfree(arena);
 	return ERR_PTR(err);
 }
+
+/**
+ * vm_arena_create - create an arena
+ * @size: bytes, a page multiple, at most %VM_ARENA_MAX_SIZE
+ *	(%VM_ARENA_ATOMIC_MAX_SIZE with %VM_ARENA_F_ATOMIC)
+ * @flags: %VM_ARENA_F_SEGV_ON_FAULT, %VM_ARENA_F_ATOMIC
+ * @user_addr: the user address every mapping must use, or 0 to let the
+ *	first mmap() choose
+ *
+ * The arena starts with one reference, owned by the caller; every user
+ * mapping holds another.  The arena, its bitmaps, its index and every
+ * page later allocated in it are charged to the memory cgroup of the
+ * calling task (see vm_arena_memory()).  Its kernel page tables are given
+ * back when it is destroyed.
+ *
+ * Context: Process context; may sleep.
+ * Return: the arena, or an ERR_PTR(): -EINVAL for a zero or misaligned
+ * @size, unknown @flags or a bad @user_addr; -E2BIG for a size above the
+ * maximum; -ENOSPC if the address space it reserves (@size plus a guard
+ * page) would exceed the calling user's or all arenas' cap (module
+ * parameters vm_arena.max_user_mib and vm_arena.max_total_mib); -ENOMEM.
+ */
+struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
+				 unsigned long user_addr)
+{
+	return arena_create(size, flags, user_addr, false);
+}
 EXPORT_SYMBOL_GPL(vm_arena_create);
+
+/**
+ * vm_arena_create_window - create an arena addressed by 32-bit offsets
+ * @size: bytes, a page multiple, at most 4 GiB (and %VM_ARENA_MAX_SIZE)
+ * @flags: %VM_ARENA_F_SEGV_ON_FAULT
+ * @user_addr: the user address every mapping must use, or 0 to let the
+ *	first mmap() choose one whose low 32 bits are 0
+ *
+ * The arena of a BPF arena map.  Its kernel range sits inside a window of
+ * 4 GiB whose base is vm_arena_window_base(): page N of the arena is at
+ * the window base plus the low 32 bits of its user address, so a user
+ * pointer's low 32 bits are the page's kernel offset in the window.  The
+ * user range therefore never crosses a 4 GiB boundary.  The reservation
+ * is the whole window plus %VM_ARENA_WINDOW_GUARD bytes on each side, so
+ * that the window base plus any 32-bit offset plus any signed 16-bit
+ * displacement stays inside it (and faults, unless a page is mapped
+ * there).  With CONFIG_KASAN_VMALLOC, where a reservation costs its
+ * shadow in real pages (512 MiB for 4 GiB), only the arena's own range
+ * plus the guards is reserved; see Documentation/bpf/map_arena.rst.
+ *
+ * Otherwise as vm_arena_create(); the reservation counted against the
+ * address-space caps is the whole reservation, guard page included.
+ *
+ * Context: Process context; may sleep.
+ * Return: the arena, or an ERR_PTR(): -EINVAL for a zero or misaligned
+ * @size, unknown flags (%VM_ARENA_F_ATOMIC included) or a bad @user_addr;
+ * -E2BIG for a size above 4 GiB or %VM_ARENA_MAX_SIZE; -ERANGE if the
+ * user range would cross a 4 GiB boundary; -ENOSPC; -ENOMEM.
+ */
+struct vm_arena *vm_arena_create_window(u64 size, unsigned int flags,
+					unsigned long user_addr)
+{
+	if (flags & VM_ARENA_F_ATOMIC)
+		return ERR_PTR(-EINVAL);
+	if (size > SZ_4G)
+		return ERR_PTR(-E2BIG);
+	if (size && (u64)lower_32_bits(user_addr) + size > SZ_4G)
+		return ERR_PTR(-ERANGE);
+	return arena_create(size, flags, user_addr, true);
+}
+EXPORT_SYMBOL_GPL(vm_arena_create_window);
 
 static void arena_release(struct kref *kref)
 {
@@ -1521,6 +1628,23 @@ void *vm_arena_base(const struct vm_arena *arena)
 	return (void *)arena->kbase;
 }
 EXPORT_SYMBOL_GPL(vm_arena_base);
+
+/**
+ * vm_arena_window_base - the kernel base of a window arena's 32-bit offsets
+ * @arena: the arena
+ *
+ * The page at user address U is at this base plus the low 32 bits of U.
+ * Without CONFIG_KASAN_VMALLOC the whole 4 GiB from here, and
+ * %VM_ARENA_WINDOW_GUARD bytes either side, are reserved for the arena.
+ *
+ * Context: Any context.
+ * Return: the base, or %NULL if @arena is not a window arena.
+ */
+void *vm_arena_window_base(const struct vm_arena *arena)
+{
+	return arena->window ? (void *)arena->wbase : NULL;
+}
+EXPORT_SYMBOL_GPL(vm_arena_window_base);
 
 /**
  * vm_arena_size - the arena's size

@@ -882,6 +882,101 @@ static void va_memory_cost(struct kunit *test)
 	vm_arena_put(a);
 }
 
+static unsigned long va_file_unmapped_area(struct file *file,
+					   unsigned long addr,
+					   unsigned long len,
+					   unsigned long pgoff,
+					   unsigned long flags)
+{
+	return vm_arena_get_unmapped_area(file->private_data, file, addr, len,
+					  pgoff, flags);
+}
+
+static const struct file_operations va_window_fops = {
+	.mmap = va_file_mmap,
+	.get_unmapped_area = va_file_unmapped_area,
+};
+
+/*
+ * Window arenas (the BPF arena's kernel side): a page's kernel address is
+ * the window base plus the low 32 bits of its user address, the user range
+ * never crosses 4 GiB, and the reservation is the window and its guards.
+ */
+static void va_window(struct kunit *test)
+{
+	const unsigned long lo = 0x12345000UL, high = 1UL << 40;
+	const u64 resv = IS_ENABLED(CONFIG_KASAN_VMALLOC) ?
+		VA_SIZE + 2 * VM_ARENA_WINDOW_GUARD :
+		SZ_4G + 2 * VM_ARENA_WINDOW_GUARD;
+	struct vm_arena_cost c;
+	struct vm_struct *area;
+	struct vm_arena *a;
+	struct mm_struct *mm;
+	struct file *f;
+	unsigned long u, v;
+	long *k;
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_create_window(0, 0, 0)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_create_window(SZ_4G + PAGE_SIZE,
+							     0, 0)), -E2BIG);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_create_window(VA_SIZE,
+							     VM_ARENA_F_ATOMIC,
+							     0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vm_arena_create_window(SZ_2M, 0,
+							     high + SZ_4G - SZ_1M)),
+			-ERANGE);
+	a = va_new(test, 0);
+	KUNIT_EXPECT_NULL(test, vm_arena_window_base(a));
+	vm_arena_put(a);
+
+	/* A user address given: its low 32 bits are the kernel offset. */
+	a = vm_arena_create_window(VA_SIZE, 0, high + lo);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(a), "create: %ld", PTR_ERR(a));
+	KUNIT_EXPECT_EQ(test, (unsigned long)(vm_arena_base(a) -
+					      vm_arena_window_base(a)), lo);
+	vm_arena_memory(a, &c);
+	KUNIT_EXPECT_EQ(test, c.reserved_bytes, resv + PAGE_SIZE);
+	area = find_vm_area(vm_arena_base(a));
+	KUNIT_ASSERT_NOT_NULL(test, area);
+	/* get_vm_area() adds its guard page to the size. */
+	KUNIT_EXPECT_EQ(test, (u64)get_vm_area_size(area), resv);
+	KUNIT_EXPECT_EQ(test, (unsigned long)vm_arena_base(a) -
+			(unsigned long)area->addr,
+			(IS_ENABLED(CONFIG_KASAN_VMALLOC) ? 0 : lo) +
+			VM_ARENA_WINDOW_GUARD);
+	vm_arena_put(a);
+
+	/* None given: the first mapping has low 32 bits 0, none other. */
+	a = vm_arena_create_window(VA_SIZE, 0, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(a), "create: %ld", PTR_ERR(a));
+	mm = smm_kunit_use_new_mm();
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	f = anon_inode_getfile("va_window", &va_window_fops, a, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	KUNIT_EXPECT_EQ(test, (long)vm_mmap(f, high + 16 * PAGE_SIZE, VA_SIZE,
+					    PROT_READ | PROT_WRITE,
+					    MAP_SHARED | MAP_FIXED, 0),
+			(long)-EBUSY);
+	u = vm_mmap(f, 0, VA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(u), "mmap: %ld", (long)u);
+	KUNIT_EXPECT_EQ(test, lower_32_bits(u), 0U);
+	KUNIT_EXPECT_EQ(test, vm_arena_user_base(a), u);
+	k = vm_arena_alloc_pages(a, vm_arena_base(a) + 3 * PAGE_SIZE, 1,
+				 NUMA_NO_NODE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	KUNIT_EXPECT_PTR_EQ(test, (void *)k, vm_arena_window_base(a) +
+			    lower_32_bits(u + 3 * PAGE_SIZE));
+	k[1] = 77;
+	KUNIT_EXPECT_EQ(test, get_user(v, (unsigned long __user *)
+				       (u + 3 * PAGE_SIZE + 8)), 0);
+	KUNIT_EXPECT_EQ(test, v, 77UL);
+	vm_munmap(u, VA_SIZE);
+	fput(f);
+	smm_kunit_drop_mm(mm);
+	vm_arena_put(a);
+}
+
 static struct kunit_case vm_arena_cases[] = {
 	KUNIT_CASE(va_create_errors),
 	KUNIT_CASE(va_alloc_errors),
@@ -901,6 +996,7 @@ static struct kunit_case vm_arena_cases[] = {
 	KUNIT_CASE(va_irqs_off_bounded),
 	KUNIT_CASE(va_pgtables_freed_at_destroy),
 	KUNIT_CASE(va_memory_cost),
+	KUNIT_CASE(va_window),
 	{}
 };
 

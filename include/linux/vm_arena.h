@@ -10,6 +10,7 @@
 #define _LINUX_VM_ARENA_H
 
 #include <linux/bits.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
 #include <uapi/linux/vm_arena.h>
 
@@ -34,6 +35,13 @@ struct vm_arena;
 #define VM_ARENA_MAX_SIZE		BIT_ULL(36)
 #define VM_ARENA_ATOMIC_MAX_SIZE	BIT_ULL(32)
 #endif
+
+/*
+ * Guard space on each side of the 4 GiB window of a window arena
+ * (vm_arena_create_window()): more than any signed 16-bit displacement
+ * plus the widest access.
+ */
+#define VM_ARENA_WINDOW_GUARD		SZ_64K
 
 /**
  * struct vm_arena_cost - the memory an arena costs, from vm_arena_memory()
@@ -62,6 +70,8 @@ struct vm_arena_cost {
 
 struct vm_arena *vm_arena_create(u64 size, unsigned int flags,
 				 unsigned long user_addr);
+struct vm_arena *vm_arena_create_window(u64 size, unsigned int flags,
+					unsigned long user_addr);
 void vm_arena_get(struct vm_arena *arena);
 void vm_arena_put(struct vm_arena *arena);
 
@@ -82,6 +92,7 @@ int vm_arena_write(struct vm_arena *arena, u64 offset, const void *buf,
 		   size_t len);
 
 void *vm_arena_base(const struct vm_arena *arena);
+void *vm_arena_window_base(const struct vm_arena *arena);
 u64 vm_arena_size(const struct vm_arena *arena);
 unsigned int vm_arena_flags(const struct vm_arena *arena);
 unsigned long vm_arena_user_base(const struct vm_arena *arena);
