@@ -255,21 +255,6 @@ static long long pages_in_use(int fd)
 	return i.pages_in_use;
 }
 
-static int count_vmallocinfo(const char *what)
-{
-	char line[512];
-	FILE *f = fopen("/proc/vmallocinfo", "r");
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, what))
-			n++;
-	fclose(f);
-	return n;
-}
-
 static void poke(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY);

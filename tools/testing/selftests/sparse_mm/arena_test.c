@@ -76,21 +76,6 @@ static bool read_faults(volatile char *p)
 	return faulted;
 }
 
-static int count_vmallocinfo(const char *what)
-{
-	char line[512];
-	FILE *f = fopen("/proc/vmallocinfo", "r");
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, what))
-			n++;
-	fclose(f);
-	return n;
-}
-
 /* ---- a mapped arena per test ---- */
 
 FIXTURE(arena) {
@@ -758,30 +743,6 @@ TEST(info_reports_memory_cost)
 	EXPECT_NE(NULL, strstr(buf, line)) TH_LOG("%s", buf);
 	close(f);
 	close(fd);
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-static long long read_num(const char *path)
-{
-	char buf[64] = { 0 };
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atoll(buf) : -1;
 }
 
 #define CG		"/sys/fs/cgroup"

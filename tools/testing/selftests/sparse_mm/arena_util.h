@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -105,6 +106,48 @@ static inline int range_op(int fd, unsigned long cmd, uint64_t off,
 	struct arena_range r = { .offset = off, .count = count };
 
 	return ioctl(fd, cmd, &r);
+}
+
+/* Write @val to @path (a cgroup or debugfs file): 0, or -1. */
+static inline int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* The number at the start of @path, or -1. */
+static inline long long read_num(const char *path)
+{
+	char buf[64] = { 0 };
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoll(buf) : -1;
+}
+
+/* Lines of /proc/vmallocinfo that contain @what, or -1. */
+static inline int count_vmallocinfo(const char *what)
+{
+	char line[512];
+	FILE *f = fopen("/proc/vmallocinfo", "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, what))
+			n++;
+	fclose(f);
+	return n;
 }
 
 #endif /* SPARSE_MM_ARENA_UTIL_H */

@@ -30,6 +30,7 @@
 #include <linux/bpf.h>
 
 #include "kselftest_harness.h"
+#include "arena_util.h"
 
 #define PG		4096UL
 #define NPAGES		64UL
@@ -39,7 +40,8 @@
 #define KASAN_MAX_SIZE	(1ULL << 30)
 #define CALLER		"vm_arena_create_window"
 
-#define ERRNO_OF(call)	((call) < 0 ? errno : 0)
+/* 0 if @call (a syscall returning an fd or -1) succeeded, else errno. */
+#define ERRNO_FD(call)	((call) < 0 ? errno : 0)
 
 static int sys_bpf(int cmd, union bpf_attr *attr)
 {
@@ -109,21 +111,6 @@ static int read_sig(volatile char *p)
 	sigaction(SIGSEGV, &old_segv, NULL);
 	sigaction(SIGBUS, &old_bus, NULL);
 	return fault_sig;
-}
-
-static int count_vmallocinfo(const char *what)
-{
-	char line[512];
-	FILE *f = fopen("/proc/vmallocinfo", "r");
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, what))
-			n++;
-	fclose(f);
-	return n;
 }
 
 /*
@@ -218,32 +205,32 @@ TEST(create_refused)
 	const uint32_t max_pages = SZ_4G / PG;
 
 	/* Upstream's checks, with upstream's error codes. */
-	EXPECT_EQ(EINVAL, ERRNO_OF(arena_create(BPF_MAP_TYPE_ARENA, 0, 0,
+	EXPECT_EQ(EINVAL, ERRNO_FD(arena_create(BPF_MAP_TYPE_ARENA, 0, 0,
 						NPAGES, 0, 0)));
-	EXPECT_EQ(EINVAL, ERRNO_OF(arena_create(BPF_MAP_TYPE_ARENA, 4, 0,
+	EXPECT_EQ(EINVAL, ERRNO_FD(arena_create(BPF_MAP_TYPE_ARENA, 4, 0,
 						NPAGES, BPF_F_MMAPABLE, 0)));
-	EXPECT_EQ(EINVAL, ERRNO_OF(arena_create(BPF_MAP_TYPE_ARENA, 0, 8,
+	EXPECT_EQ(EINVAL, ERRNO_FD(arena_create(BPF_MAP_TYPE_ARENA, 0, 8,
 						NPAGES, BPF_F_MMAPABLE, 0)));
-	EXPECT_EQ(EINVAL, ERRNO_OF(arena(0, 0, 0)));
-	EXPECT_EQ(EINVAL, ERRNO_OF(arena(NPAGES, BPF_F_NO_PREALLOC, 0)));
-	EXPECT_EQ(EINVAL, ERRNO_OF(arena(NPAGES, BPF_F_INNER_MAP, 0)));
-	EXPECT_EQ(EINVAL, ERRNO_OF(arena(NPAGES, 1U << 19, 0)));
-	EXPECT_EQ(EINVAL, ERRNO_OF(arena(NPAGES, 0, 0x7f0000000800ULL)));
+	EXPECT_EQ(EINVAL, ERRNO_FD(arena(0, 0, 0)));
+	EXPECT_EQ(EINVAL, ERRNO_FD(arena(NPAGES, BPF_F_NO_PREALLOC, 0)));
+	EXPECT_EQ(EINVAL, ERRNO_FD(arena(NPAGES, BPF_F_INNER_MAP, 0)));
+	EXPECT_EQ(EINVAL, ERRNO_FD(arena(NPAGES, 1U << 19, 0)));
+	EXPECT_EQ(EINVAL, ERRNO_FD(arena(NPAGES, 0, 0x7f0000000800ULL)));
 	/* More than 4 GiB: page counts past the limit. */
-	EXPECT_EQ(E2BIG, ERRNO_OF(arena(max_pages + 1, 0, 0)));
-	EXPECT_EQ(E2BIG, ERRNO_OF(arena(0xffffffffU, 0, 0)));
+	EXPECT_EQ(E2BIG, ERRNO_FD(arena(max_pages + 1, 0, 0)));
+	EXPECT_EQ(E2BIG, ERRNO_FD(arena(0xffffffffU, 0, 0)));
 	/* A user range across a 4 GiB boundary. */
-	EXPECT_EQ(ERANGE, ERRNO_OF(arena(512, 0, 0x7f00fff00000ULL)));
-	EXPECT_EQ(ERANGE, ERRNO_OF(arena(max_pages, 0, 0x7f0000001000ULL)));
+	EXPECT_EQ(ERANGE, ERRNO_FD(arena(512, 0, 0x7f00fff00000ULL)));
+	EXPECT_EQ(ERANGE, ERRNO_FD(arena(max_pages, 0, 0x7f0000001000ULL)));
 	/* The reserved value before ARENA is no map here. */
 	EXPECT_EQ(33, BPF_MAP_TYPE_ARENA);
 	EXPECT_EQ(32, BPF_MAP_TYPE_CGRP_STORAGE);
-	EXPECT_EQ(EINVAL, ERRNO_OF(arena_create(BPF_MAP_TYPE_CGRP_STORAGE, 4,
+	EXPECT_EQ(EINVAL, ERRNO_FD(arena_create(BPF_MAP_TYPE_CGRP_STORAGE, 4,
 						8, 0, 0, 0)));
-	EXPECT_EQ(EINVAL, ERRNO_OF(arena_create(BPF_MAP_TYPE_CGRP_STORAGE, 0,
+	EXPECT_EQ(EINVAL, ERRNO_FD(arena_create(BPF_MAP_TYPE_CGRP_STORAGE, 0,
 						0, NPAGES, BPF_F_MMAPABLE, 0)));
 	/* map_extra stays refused for the other map types. */
-	EXPECT_EQ(EINVAL, ERRNO_OF(arena_create(BPF_MAP_TYPE_ARRAY, 4, 8, 1,
+	EXPECT_EQ(EINVAL, ERRNO_FD(arena_create(BPF_MAP_TYPE_ARRAY, 4, 8, 1,
 						BPF_F_MMAPABLE, 0x10000)));
 	EXPECT_EQ(1U << 17, BPF_F_SEGV_ON_FAULT);
 	EXPECT_EQ(1U << 18, BPF_F_NO_USER_CONV);
@@ -267,7 +254,7 @@ TEST(create_accepted)
 	ASSERT_LE(0, fd);
 	close(fd);
 	if (max < SZ_4G)
-		EXPECT_EQ(E2BIG, ERRNO_OF(arena(max / PG + 1, 0, 0)));
+		EXPECT_EQ(E2BIG, ERRNO_FD(arena(max / PG + 1, 0, 0)));
 
 	/* Every flag, and a user address ending just below 4 GiB. */
 	fd = arena(NPAGES, BPF_F_SEGV_ON_FAULT | BPF_F_NO_USER_CONV,
@@ -285,10 +272,10 @@ TEST(elements_refused)
 	int fd = arena(NPAGES, 0, 0);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(EINVAL, ERRNO_OF(elem_op(BPF_MAP_LOOKUP_ELEM, fd)));
-	EXPECT_EQ(EOPNOTSUPP, ERRNO_OF(elem_op(BPF_MAP_UPDATE_ELEM, fd)));
-	EXPECT_EQ(EOPNOTSUPP, ERRNO_OF(elem_op(BPF_MAP_DELETE_ELEM, fd)));
-	EXPECT_EQ(EOPNOTSUPP, ERRNO_OF(elem_op(BPF_MAP_GET_NEXT_KEY, fd)));
+	EXPECT_EQ(EINVAL, ERRNO_FD(elem_op(BPF_MAP_LOOKUP_ELEM, fd)));
+	EXPECT_EQ(EOPNOTSUPP, ERRNO_FD(elem_op(BPF_MAP_UPDATE_ELEM, fd)));
+	EXPECT_EQ(EOPNOTSUPP, ERRNO_FD(elem_op(BPF_MAP_DELETE_ELEM, fd)));
+	EXPECT_EQ(EOPNOTSUPP, ERRNO_FD(elem_op(BPF_MAP_GET_NEXT_KEY, fd)));
 	close(fd);
 }
 
@@ -331,16 +318,16 @@ TEST(mmap_rules)
 
 	p[3 * PG] = 42;
 	/* No split: partial munmap and mprotect are refused. */
-	EXPECT_EQ(EINVAL, ERRNO_OF(munmap(p, PG)));
-	EXPECT_EQ(EINVAL, ERRNO_OF(munmap(p + SIZE - PG, PG)));
-	EXPECT_EQ(EINVAL, ERRNO_OF(mprotect(p + PG, PG, PROT_READ)));
+	EXPECT_EQ(EINVAL, ERRNO_FD(munmap(p, PG)));
+	EXPECT_EQ(EINVAL, ERRNO_FD(munmap(p + SIZE - PG, PG)));
+	EXPECT_EQ(EINVAL, ERRNO_FD(mprotect(p + PG, PG, PROT_READ)));
 	/* No mremap: neither moved nor resized. */
 	EXPECT_EQ(MAP_FAILED, mremap(p, SIZE, SIZE, MREMAP_MAYMOVE |
 				     MREMAP_FIXED, p + SZ_4G));
 	EXPECT_EQ(MAP_FAILED, mremap(p, SIZE, 2 * SIZE, MREMAP_MAYMOVE));
 	EXPECT_EQ(MAP_FAILED, mremap(p, SIZE, SIZE / 2, 0));
 	/* Never executable. */
-	EXPECT_EQ(EACCES, ERRNO_OF(mprotect(p, SIZE, PROT_READ | PROT_EXEC)));
+	EXPECT_EQ(EACCES, ERRNO_FD(mprotect(p, SIZE, PROT_READ | PROT_EXEC)));
 	EXPECT_EQ(42, p[3 * PG]);
 	EXPECT_EQ(0, munmap(p, SIZE));
 	close(fd);
@@ -589,30 +576,6 @@ TEST(window_in_vmallocinfo)
 }
 
 /* ---- memory cgroup ---- */
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-static long long read_num(const char *path)
-{
-	char buf[64] = { 0 };
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atoll(buf) : -1;
-}
 
 #define CG		"/sys/fs/cgroup"
 #define CG_PAGES	1024UL
