@@ -109,6 +109,7 @@ impl File {
     /// # Safety
     ///
     /// `ptr` must point to an open file that stays open for `'a`.
+    #[inline]
     pub unsafe fn from_raw<'a>(ptr: *mut bindings::file) -> &'a File {
         // SAFETY: `File` is `repr(transparent)` over `struct file`; the
         // caller guarantees the file stays open for `'a`.
@@ -116,6 +117,7 @@ impl File {
     }
 
     /// Returns the raw `struct file` pointer.
+    #[inline]
     pub fn as_ptr(&self) -> *mut bindings::file {
         self.0.get()
     }
@@ -123,6 +125,7 @@ impl File {
     /// The file's `f_mode`: `FMODE_*` bits, such as [`FMODE_WRITE`] for a
     /// file opened for writing.  The access bits never change once the
     /// file is open; some others may.
+    #[inline]
     pub fn mode(&self) -> u32 {
         // SAFETY: The file is valid (type invariant).  The VFS may update
         // other bits of `f_mode` concurrently, so read it once, volatile,
@@ -142,17 +145,20 @@ pub struct VmArea(Opaque<bindings::vm_area_struct>);
 
 impl VmArea {
     /// Returns the raw pointer, for C functions such as `vm_arena_mmap()`.
+    #[inline]
     pub fn as_ptr(&self) -> *mut bindings::vm_area_struct {
         self.0.get()
     }
 
     /// Start of the user mapping.
+    #[inline]
     pub fn start(&self) -> usize {
         // SAFETY: The VMA is valid during the callback (type invariant).
         unsafe { (*self.as_ptr()).vm_start as usize }
     }
 
     /// End of the user mapping (exclusive).
+    #[inline]
     pub fn end(&self) -> usize {
         // SAFETY: As above.
         unsafe { (*self.as_ptr()).vm_end as usize }
@@ -169,6 +175,7 @@ pub struct SeqFile(Opaque<bindings::seq_file>);
 
 impl SeqFile {
     /// Returns the raw pointer, for C functions that print into it.
+    #[inline]
     pub fn as_ptr(&self) -> *mut bindings::seq_file {
         self.0.get()
     }

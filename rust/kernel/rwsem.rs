@@ -177,6 +177,7 @@ impl RwSemaphore {
     /// Takes the semaphore for reading, waiting while a writer holds it.
     ///
     /// Context: process context; may sleep.
+    #[inline]
     pub fn read(&self) -> ReadGuard<'_> {
         // SAFETY: The semaphore is initialised (type invariant).
         unsafe { bindings::down_read(self.sem.get()) };
@@ -190,6 +191,7 @@ impl RwSemaphore {
     /// Takes the semaphore for reading if that needs no waiting.
     ///
     /// Context: any context that may take a semaphore: never sleeps.
+    #[inline]
     pub fn try_read(&self) -> Option<ReadGuard<'_>> {
         // SAFETY: The semaphore is initialised (type invariant).
         if unsafe { bindings::down_read_trylock(self.sem.get()) } == 0 {
@@ -205,6 +207,7 @@ impl RwSemaphore {
     /// Takes the semaphore for writing if that needs no waiting.
     ///
     /// Context: as [`RwSemaphore::try_read`].
+    #[inline]
     pub fn try_write(&self) -> Option<WriteGuard<'_>> {
         // SAFETY: The semaphore is initialised (type invariant).
         if unsafe { bindings::down_write_trylock(self.sem.get()) } == 0 {
@@ -220,6 +223,7 @@ impl RwSemaphore {
     /// Takes the semaphore for writing, waiting for every other holder.
     ///
     /// Context: process context; may sleep.
+    #[inline]
     pub fn write(&self) -> WriteGuard<'_> {
         // SAFETY: The semaphore is initialised (type invariant).
         unsafe { bindings::down_write(self.sem.get()) };
@@ -243,6 +247,7 @@ pub struct ReadGuard<'a> {
 }
 
 impl Drop for ReadGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: This task holds the read lock for this guard (type
         // invariant) and gives it back once, here.
@@ -261,6 +266,7 @@ pub struct WriteGuard<'a> {
 }
 
 impl Drop for WriteGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: This task holds the write lock for this guard (type
         // invariant) and gives it back once, here.

@@ -80,17 +80,20 @@ pub struct UserSlice {
 impl UserSlice {
     /// The `len` bytes at user address `ptr`; nothing is checked until a
     /// copy.
+    #[inline]
     pub fn new(ptr: UserPtr, len: usize) -> Self {
         Self { ptr, len }
     }
 
     /// The `size_of::<T>()` bytes at `ptr`: the argument of an ioctl that
     /// passes a `T` by address.
+    #[inline]
     pub fn for_type<T: Pod>(ptr: UserPtr) -> Self {
         Self::new(ptr, size_of::<T>())
     }
 
     /// Reads the range from the start.
+    #[inline]
     pub fn reader(self) -> UserSliceReader {
         UserSliceReader {
             ptr: self.ptr,
@@ -99,6 +102,7 @@ impl UserSlice {
     }
 
     /// Writes the range from the start.
+    #[inline]
     pub fn writer(self) -> UserSliceWriter {
         UserSliceWriter {
             ptr: self.ptr,
@@ -108,6 +112,7 @@ impl UserSlice {
 
     /// Reads and writes the same range, each from the start: an ioctl that
     /// reads its argument and writes results back into it.
+    #[inline]
     pub fn reader_writer(self) -> (UserSliceReader, UserSliceWriter) {
         (
             UserSliceReader {
@@ -130,11 +135,13 @@ pub struct UserSliceReader {
 
 impl UserSliceReader {
     /// Bytes left to read.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Returns `true` if nothing is left to read.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -158,6 +165,7 @@ impl UserSliceReader {
     /// Errors: `EFAULT` if fewer bytes are left or a byte could not be
     /// read; the reader is empty afterwards in the second case, and `out`
     /// holds an unspecified prefix.
+    #[inline]
     pub fn read_slice(&mut self, out: &mut [u8]) -> Result {
         if out.len() > self.len {
             return Err(EFAULT);
@@ -185,6 +193,7 @@ impl UserSliceReader {
     /// Context: process context; may sleep.
     ///
     /// Errors: as for [`UserSliceReader::read_slice`].
+    #[inline]
     pub fn read<T: Pod>(&mut self) -> Result<T> {
         let mut v = MaybeUninit::<T>::uninit();
         // SAFETY: `v` is valid for writes of `size_of::<T>()` bytes, and
@@ -207,11 +216,13 @@ pub struct UserSliceWriter {
 
 impl UserSliceWriter {
     /// Bytes left to write.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Returns `true` if nothing is left to write.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -223,6 +234,7 @@ impl UserSliceWriter {
     /// Errors: `EFAULT` if less room is left or a byte could not be written
     /// (user space may then see a partial write; the writer is empty
     /// afterwards).
+    #[inline]
     pub fn write_slice(&mut self, data: &[u8]) -> Result {
         if data.len() > self.len {
             return Err(EFAULT);
@@ -250,6 +262,7 @@ impl UserSliceWriter {
     /// Context: process context; may sleep.
     ///
     /// Errors: as for [`UserSliceWriter::write_slice`].
+    #[inline]
     pub fn write<T: Pod>(&mut self, value: &T) -> Result {
         // SAFETY: `T: Pod` has no padding, so all `size_of::<T>()` bytes
         // of `value` are initialised; they are only read while borrowed.

@@ -135,17 +135,20 @@ impl Arena {
     }
 
     /// Returns the raw pointer, valid while `self` is.
+    #[inline]
     pub fn as_ptr(&self) -> *mut bindings::vm_arena {
         self.0.get()
     }
 
     /// Kernel address of byte `offset`, or `ERANGE` if it overflows.
+    #[inline]
     fn kaddr(&self, offset: u64) -> Result<*mut core::ffi::c_void> {
         let off = usize::try_from(offset).map_err(|_| ERANGE)?;
         let a = (self.base() as usize).checked_add(off).ok_or(ERANGE)?;
         Ok(a as *mut core::ffi::c_void)
     }
 
+    #[inline]
     fn offset_of(&self, kaddr: *mut core::ffi::c_void) -> u64 {
         (kaddr as usize - self.base() as usize) as u64
     }
@@ -159,6 +162,7 @@ impl Arena {
     /// Errors: `EINVAL` (zero count, bad flags, node or alignment), `E2BIG`
     /// (more pages than the arena has), `ERANGE` (outside the arena),
     /// `EBUSY` (overlaps allocated or reserved pages), `ENOMEM`.
+    #[inline]
     pub fn alloc(&self, at: Option<u64>, count: u64, node: i32, flags: u32) -> Result<u64> {
         let kaddr = match at {
             Some(off) => self.kaddr(off)?,
@@ -181,6 +185,7 @@ impl Arena {
     /// Errors: `EINVAL` (zero count or bad alignment), `E2BIG` (more pages
     /// than the arena has), `ERANGE` (outside the arena), `ENOENT` (a page
     /// in the range is not allocated: nothing is freed then).
+    #[inline]
     pub fn free(&self, offset: u64, count: u64) -> Result {
         let kaddr = self.kaddr(offset)?;
         let count = usize::try_from(count).map_err(|_| E2BIG)?;
@@ -194,6 +199,7 @@ impl Arena {
     /// Context: process context; may sleep.
     ///
     /// Errors: as for [`Arena::alloc`].
+    #[inline]
     pub fn reserve(&self, offset: u64, count: u64) -> Result {
         let kaddr = self.kaddr(offset)?;
         let count = usize::try_from(count).map_err(|_| E2BIG)?;
@@ -210,24 +216,28 @@ impl Arena {
     }
 
     /// Kernel address of the arena's first byte.
+    #[inline]
     pub fn base(&self) -> *mut u8 {
         // SAFETY: the arena is live (type invariant).
         unsafe { bindings::vm_arena_base(self.as_ptr()) as *mut u8 }
     }
 
     /// Size of the arena in bytes.
+    #[inline]
     pub fn size(&self) -> u64 {
         // SAFETY: the arena is live (type invariant).
         unsafe { bindings::vm_arena_size(self.as_ptr()) }
     }
 
     /// Creation flags (`F_*`).
+    #[inline]
     pub fn flags(&self) -> u32 {
         // SAFETY: the arena is live (type invariant).
         unsafe { bindings::vm_arena_flags(self.as_ptr()) }
     }
 
     /// User address of the arena's first byte, 0 before the first `mmap()`.
+    #[inline]
     pub fn user_base(&self) -> usize {
         // SAFETY: the arena is live (type invariant).
         unsafe { bindings::vm_arena_user_base(self.as_ptr()) as usize }
@@ -235,6 +245,7 @@ impl Arena {
 
     /// User address of byte `offset`; `None` if there is no user mapping
     /// yet or the offset is outside the arena.
+    #[inline]
     pub fn user_addr(&self, offset: u64) -> Option<usize> {
         if offset >= self.size() {
             return None;
@@ -249,6 +260,7 @@ impl Arena {
 
     /// Byte offset of user address `uaddr`; `None` if it is not inside the
     /// arena's user range.
+    #[inline]
     pub fn offset_of_user(&self, uaddr: usize) -> Option<u64> {
         // SAFETY: the arena is live (type invariant); the callee only converts the value.
         let k = unsafe { bindings::vm_arena_kern_addr(self.as_ptr(), uaddr as _) };
@@ -401,6 +413,7 @@ impl Arena {
     /// Context: process context; may sleep.
     ///
     /// Errors: as for [`Arena::alloc`].
+    #[inline]
     pub fn alloc_pages(
         &self,
         at: Option<u64>,
@@ -421,6 +434,7 @@ impl Arena {
     /// section `irqs` keeps interrupts disabled in; `None` for another
     /// arena.  The view borrows the arena and the token, see
     /// [`crate::irq`].
+    #[inline]
     pub fn atomic<'a>(&'a self, irqs: &'a IrqsDisabled) -> Option<AtomicArena<'a>> {
         if self.flags() & F_ATOMIC != 0 {
             // INVARIANT: the arena was created with `F_ATOMIC`.
@@ -456,6 +470,7 @@ impl AtomicArena<'_> {
     /// (`GFP_NOWAIT`; user space faults them in).
     ///
     /// Context: any context except NMI.
+    #[inline]
     pub fn alloc(&self, at: Option<u64>, count: u64, node: i32) -> Result<u64> {
         let a = self.arena;
         let kaddr = match at {
@@ -476,6 +491,7 @@ impl AtomicArena<'_> {
     /// are released later ([`Arena::flush_frees`] waits for that).
     ///
     /// Context: any context except NMI.
+    #[inline]
     pub fn free(&self, offset: u64, count: u64) -> Result {
         let a = self.arena;
         let kaddr = a.kaddr(offset)?;
@@ -516,11 +532,13 @@ pub struct ArenaPages<'a> {
 
 impl<'a> ArenaPages<'a> {
     /// Byte offset of the first page.
+    #[inline]
     pub fn offset(&self) -> u64 {
         self.offset
     }
 
     /// Number of pages.
+    #[inline]
     pub fn count(&self) -> u64 {
         self.count
     }
@@ -538,6 +556,7 @@ impl<'a> ArenaPages<'a> {
 
     /// Gives the pages up without freeing them (to user space, say);
     /// returns their offset and count.
+    #[inline]
     pub fn keep(self) -> (u64, u64) {
         let me = core::mem::ManuallyDrop::new(self);
         (me.offset, me.count)
@@ -545,6 +564,7 @@ impl<'a> ArenaPages<'a> {
 }
 
 impl Drop for ArenaPages<'_> {
+    #[inline]
     fn drop(&mut self) {
         // Only an allocation that something else freed meanwhile fails
         // here (`ENOENT`), and then nothing is freed.
@@ -584,6 +604,7 @@ impl<T: Pod> ArenaPtr<T> {
     ///
     /// Errors: `EINVAL` if `uaddr` is not aligned for `T`, `EFAULT` if it
     /// is not inside the arena's user range (or there is no mapping yet).
+    #[inline]
     pub fn from_user(arena: &Arena, uaddr: u64) -> Result<Self> {
         if uaddr % align_of::<T>() as u64 != 0 {
             return Err(EINVAL);
@@ -596,17 +617,20 @@ impl<T: Pod> ArenaPtr<T> {
     }
 
     /// Byte offset in the arena.
+    #[inline]
     pub fn offset(self) -> u64 {
         self.offset
     }
 
     /// The user address of the `T` in `arena`'s mapping; `None` before the
     /// first `mmap()` or if the offset is outside the arena.
+    #[inline]
     pub fn to_user(self, arena: &Arena) -> Option<u64> {
         arena.user_addr(self.offset).map(|u| u as u64)
     }
 
     /// The `n`-th `T` after this one; `None` on overflow.
+    #[inline]
     pub fn add(self, n: u64) -> Option<Self> {
         let bytes = n.checked_mul(size_of::<T>() as u64)?;
         Some(Self::from_offset(self.offset.checked_add(bytes)?))
@@ -711,6 +735,7 @@ impl ArenaSlot {
     }
 
     /// The arena, if the slot has been filled.
+    #[inline]
     pub fn get(&self) -> Option<&Arena> {
         if self.state.load(Ordering::Acquire) != SET {
             return None;
