@@ -127,22 +127,19 @@ static void lru_explicit_memcg_refused(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	nid = page_to_nid(virt_to_page(p));
 	INIT_LIST_HEAD(&p->lru);
-	SMM_EXPECT_WARN_BEGIN("list_lru_add_node");
-	KUNIT_EXPECT_FALSE(test, list_lru_add_node(lru, &p->lru, nid));
-	SMM_EXPECT_WARN_END("list_lru_add_node");
+	SMM_EXPECT_WARN(test, "list_lru_add_node",
+			KUNIT_EXPECT_FALSE(test, list_lru_add_node(lru, &p->lru, nid)));
 	/* One-time: a second refusal is silent. */
 	KUNIT_EXPECT_FALSE(test, list_lru_add_node(lru, &p->lru, nid));
 	KUNIT_EXPECT_TRUE(test, list_empty(&p->lru));
 
-	SMM_EXPECT_WARN_BEGIN("list_lru_get_mru");
-	KUNIT_EXPECT_NULL(test, list_lru_get_mru(lru, nid));
-	SMM_EXPECT_WARN_END("list_lru_get_mru");
+	SMM_EXPECT_WARN(test, "list_lru_get_mru",
+			KUNIT_EXPECT_NULL(test, list_lru_get_mru(lru, nid)));
 
 	/* A real item on the list: delete by node is still refused. */
 	KUNIT_ASSERT_TRUE(test, list_lru_add(lru, &p->lru));
-	SMM_EXPECT_WARN_BEGIN("list_lru_del_node");
-	KUNIT_EXPECT_FALSE(test, list_lru_del_node(lru, &p->lru, nid));
-	SMM_EXPECT_WARN_END("list_lru_del_node");
+	SMM_EXPECT_WARN(test, "list_lru_del_node",
+			KUNIT_EXPECT_FALSE(test, list_lru_del_node(lru, &p->lru, nid)));
 	KUNIT_EXPECT_EQ(test, list_lru_count(lru), 1UL);
 	KUNIT_EXPECT_TRUE(test, list_lru_del(lru, &p->lru));
 	list_lru_destroy(lru);

@@ -7,21 +7,90 @@
 #ifndef _MM_SPARSE_MM_KUNIT_H
 #define _MM_SPARSE_MM_KUNIT_H
 
+#include <asm/sections.h>
+#include <kunit/test.h>
+#include <linux/bug.h>
 #include <linux/hrtimer.h>
+#include <linux/kallsyms.h>
 #include <linux/kthread.h>
 #include <linux/printk.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
 
 /*
- * A test that triggers a kernel warning on purpose brackets the call with
- * these markers.  The harness's log checker accepts a WARNING splat between
- * them only if it was raised in function @fn; any other splat fails the run.
+ * A test that triggers a kernel warning on purpose runs the call inside
+ * SMM_EXPECT_WARN(test, fn, stmt): the case fails unless a WARNING raised
+ * in function @fn was printed while @stmt ran (seen through the printk
+ * "console" tracepoint, as kfence's test watches the console).  The
+ * one-time state of WARN_ON_ONCE() and WARN_ONCE() sites is cleared first,
+ * as /sys/kernel/debug/clear_warn_once does, so a site that warned earlier
+ * in the boot warns again.  The markers around it tell the harness's log
+ * checker to accept a WARNING splat from @fn there; any other splat still
+ * fails the run.
  */
-#define SMM_EXPECT_WARN_BEGIN(fn) \
-	pr_info("sparse-mm: expect-warning begin %s\n", fn)
-#define SMM_EXPECT_WARN_END(fn) \
-	pr_info("sparse-mm: expect-warning end %s\n", fn)
+struct smm_warn_watch {
+	struct tracepoint *tp;
+	char needle[KSYM_NAME_LEN + 4];	/* " fn+0x" */
+	bool seen;
+};
+
+static inline void smm_warn_probe(void *data, const char *text, size_t len)
+{
+	struct smm_warn_watch *w = data;
+
+	if (len > 9 && !strncmp(text, "WARNING: ", 9) &&
+	    strnstr(text, w->needle, len))
+		WRITE_ONCE(w->seen, true);
+}
+
+static inline void smm_warn_find_console(struct tracepoint *tp, void *data)
+{
+	struct smm_warn_watch *w = data;
+
+	if (!strcmp(tp->name, "console"))
+		w->tp = tp;
+}
+
+static inline void smm_expect_warn_begin(struct smm_warn_watch *w,
+					 const char *fn)
+{
+	w->tp = NULL;
+	w->seen = false;
+	snprintf(w->needle, sizeof(w->needle), " %s+0x", fn);
+	generic_bug_clear_once();
+	memset(__start_once, 0, __end_once - __start_once);
+	for_each_kernel_tracepoint(smm_warn_find_console, w);
+	if (w->tp && tracepoint_probe_register(w->tp, smm_warn_probe, w))
+		w->tp = NULL;
+	pr_info("sparse-mm: expect-warning begin %s\n", fn);
+}
+
+/* Return: true if the warning was seen (and the console was watched). */
+static inline bool smm_expect_warn_end(struct smm_warn_watch *w,
+				       const char *fn)
+{
+	pr_info("sparse-mm: expect-warning end %s\n", fn);
+	if (!w->tp)
+		return false;
+	tracepoint_probe_unregister(w->tp, smm_warn_probe, w);
+	tracepoint_synchronize_unregister();
+	return READ_ONCE(w->seen);
+}
+
+#define SMM_EXPECT_WARN(test, fn, ...)					\
+	do {								\
+		const char *__smm_fn = (fn);				\
+		struct smm_warn_watch __smm_w;				\
+									\
+		smm_expect_warn_begin(&__smm_w, __smm_fn);		\
+		__VA_ARGS__;						\
+		KUNIT_EXPECT_TRUE_MSG(test,				\
+				      smm_expect_warn_end(&__smm_w, __smm_fn), \
+				      "no WARNING from %s() was printed",	\
+				      __smm_fn);			\
+	} while (0)
 
 /*
  * A new user address space, with the mmap layout exec would pick, in use

@@ -277,9 +277,8 @@ static void vs_refused_flags(struct kunit *test)
 	nog = get_vm_area(4 * PAGE_SIZE, VM_SPARSE | VM_NO_GUARD);
 	KUNIT_ASSERT_NOT_NULL(test, nog);
 	a = (unsigned long)nog->addr;
-	SMM_EXPECT_WARN_BEGIN("vm_area_map_pages");
-	err = vm_area_map_pages(nog, a, a + PAGE_SIZE, c->pages);
-	SMM_EXPECT_WARN_END("vm_area_map_pages");
+	SMM_EXPECT_WARN(test, "vm_area_map_pages",
+			err = vm_area_map_pages(nog, a, a + PAGE_SIZE, c->pages));
 	KUNIT_EXPECT_EQ(test, err, -EINVAL);
 	KUNIT_EXPECT_NULL(test, vs_mapped(a));
 	if (!err)
@@ -291,9 +290,8 @@ static void vs_refused_flags(struct kunit *test)
 	set_vm_flush_reset_perms(reset->addr);
 	KUNIT_ASSERT_TRUE(test, reset->flags & VM_FLUSH_RESET_PERMS);
 	a = (unsigned long)reset->addr;
-	SMM_EXPECT_WARN_BEGIN("vm_area_map_pages");
-	err = vm_area_map_pages(reset, a, a + PAGE_SIZE, c->pages);
-	SMM_EXPECT_WARN_END("vm_area_map_pages");
+	SMM_EXPECT_WARN(test, "vm_area_map_pages",
+			err = vm_area_map_pages(reset, a, a + PAGE_SIZE, c->pages));
 	KUNIT_EXPECT_EQ(test, err, -EINVAL);
 	KUNIT_EXPECT_NULL(test, vs_mapped(a));
 	if (!err)
@@ -336,15 +334,13 @@ static void vs_not_sparse(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, plain);
 	a = (unsigned long)plain->addr;
 
-	SMM_EXPECT_WARN_BEGIN("vm_area_map_pages");
-	err = vm_area_map_pages(plain, a, a + PAGE_SIZE, c->pages);
-	SMM_EXPECT_WARN_END("vm_area_map_pages");
+	SMM_EXPECT_WARN(test, "vm_area_map_pages",
+			err = vm_area_map_pages(plain, a, a + PAGE_SIZE, c->pages));
 	KUNIT_EXPECT_EQ(test, err, -EINVAL);
 	KUNIT_EXPECT_NULL(test, vs_mapped(a));
 
-	SMM_EXPECT_WARN_BEGIN("vm_area_map_pages_atomic");
-	err = vm_area_map_pages_atomic(plain, a, a + PAGE_SIZE, c->pages);
-	SMM_EXPECT_WARN_END("vm_area_map_pages_atomic");
+	SMM_EXPECT_WARN(test, "vm_area_map_pages_atomic",
+			err = vm_area_map_pages_atomic(plain, a, a + PAGE_SIZE, c->pages));
 	KUNIT_EXPECT_EQ(test, err, -EINVAL);
 	KUNIT_EXPECT_NULL(test, vs_mapped(a));
 
@@ -359,9 +355,8 @@ static void vs_unmap_not_sparse(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, v);
 	/* Unmap on a vmap() area warns once and leaves its mappings alone. */
-	SMM_EXPECT_WARN_BEGIN("vm_area_unmap_pages");
-	vm_area_unmap_pages(find_vm_area(v), a, a + PAGE_SIZE);
-	SMM_EXPECT_WARN_END("vm_area_unmap_pages");
+	SMM_EXPECT_WARN(test, "vm_area_unmap_pages",
+			vm_area_unmap_pages(find_vm_area(v), a, a + PAGE_SIZE));
 	KUNIT_EXPECT_PTR_EQ(test, vs_mapped(a), c->pages[0]);
 	KUNIT_EXPECT_PTR_EQ(test, vs_mapped(a + PAGE_SIZE), c->pages[1]);
 	vunmap(v);
@@ -439,12 +434,12 @@ static void vs_unmap_bad_range(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, vm_area_map_pages(c->area, c->base,
 						vs_addr(c, 2), c->pages), 0);
-	SMM_EXPECT_WARN_BEGIN("vm_area_unmap_pages");
-	vm_area_unmap_pages(c->area, c->base + 1, vs_addr(c, 2));
-	vm_area_unmap_pages(c->area, c->base, c->limit + PAGE_SIZE);
-	vm_area_unmap_pages(c->area, c->base - PAGE_SIZE, vs_addr(c, 2));
-	vm_area_unmap_pages(c->area, vs_addr(c, 2), c->base);
-	SMM_EXPECT_WARN_END("vm_area_unmap_pages");
+	SMM_EXPECT_WARN(test, "vm_area_unmap_pages", {
+		vm_area_unmap_pages(c->area, c->base + 1, vs_addr(c, 2));
+		vm_area_unmap_pages(c->area, c->base, c->limit + PAGE_SIZE);
+		vm_area_unmap_pages(c->area, c->base - PAGE_SIZE, vs_addr(c, 2));
+		vm_area_unmap_pages(c->area, vs_addr(c, 2), c->base);
+	});
 	/* None of the bad calls changed anything. */
 	KUNIT_EXPECT_PTR_EQ(test, vs_mapped(c->base), c->pages[0]);
 	KUNIT_EXPECT_PTR_EQ(test, vs_mapped(vs_addr(c, 1)), c->pages[1]);

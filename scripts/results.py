@@ -23,7 +23,7 @@ origin, one function only: its first two frames, in
 KCSAN_UPSTREAM_UNKNOWN_ORIGIN).  The one exception: a WARNING raised in
 function F between the lines "sparse-mm: expect-warning begin F" and
 "sparse-mm: expect-warning end F", which a test prints around a call that
-warns on purpose.  A skipped test is counted as skipped; it fails the run
+warns on purpose (the test checks itself that the warning came).  A skipped test is counted as skipped; it fails the run
 unless kunit/expected-skips lists it (with its reason).  KTAP, of the
 built-in suites and of the module suites in the boot log, is read with
 kunit.py parse.  Ends with the line "N passed, N failed, N skipped".
