@@ -21,7 +21,7 @@ unsigned int vm_group_alloc_pages(gfp_t gfp, int nid, unsigned int nr,
 bool vm_group_free_page(struct page *page);
 unsigned long vm_group_cached_pages(void);
 
-/* For the benchmark module (CONFIG_SPARSE_MM_BENCH): mm/vmalloc_group_bench.c */
+/* For the benchmark module (CONFIG_SPARSE_MM_BENCH): mm/vm_group_pages_bench.c */
 void *vm_group_bench_vmalloc(unsigned long size, unsigned long vm_flags);
 int vm_group_bench_protect(void *addr, int text_pages, int data_pages);
 int vm_group_bench_unprotect(void *addr, int text_pages);

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * VM_GROUP_PAGES internals, shared by mm/vmalloc_group.c with its KUnit
- * suite (mm/vmalloc_group_test.c) only.  Users include
+ * VM_GROUP_PAGES internals, shared by mm/vm_group_pages.c with its KUnit
+ * suite (mm/vm_group_pages_test.c) only.  Users include
  * <linux/vm_group_pages.h>.
  *
  * Copyright (C) 2026 The sparse-mm authors
  */
-#ifndef _MM_VMALLOC_GROUP_H
-#define _MM_VMALLOC_GROUP_H
+#ifndef _MM_VM_GROUP_PAGES_H
+#define _MM_VM_GROUP_PAGES_H
 
 #include <linux/atomic.h>
 #include <linux/fault-inject.h>
@@ -50,4 +50,4 @@ unsigned long vm_group_scan(struct shrinker *s, struct shrink_control *sc);
 extern struct fault_attr fail_vm_group_refill;
 #endif
 
-#endif /* _MM_VMALLOC_GROUP_H */
+#endif /* _MM_VM_GROUP_PAGES_H */

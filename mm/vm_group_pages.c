@@ -66,7 +66,7 @@
 #include <linux/shrinker.h>
 #include <linux/vm_group_pages.h>
 
-#include "vmalloc_group.h"
+#include "vm_group_pages.h"
 
 VM_GROUP_VISIBLE_IF_KUNIT struct list_lru vm_group_lru;
 VM_GROUP_VISIBLE_IF_KUNIT struct vm_group_stats vm_group_stats;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit suite for VM_GROUP_PAGES.  It sees the cache and its counters
- * through mm/vmalloc_group.h, and makes block refills fail with the
+ * through mm/vm_group_pages.h, and makes block refills fail with the
  * fail_vm_group_refill fault attribute.
  *
  * The suite assumes nothing else uses the cache while it runs (true in the
@@ -23,7 +23,7 @@
 #include <linux/vm_group_pages.h>
 #include <linux/vmalloc.h>
 
-#include "vmalloc_group.h"
+#include "vm_group_pages.h"
 
 #define VG_BLOCK(page)	(page_to_pfn(page) >> VM_GROUP_ORDER)
 
