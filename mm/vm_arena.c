@@ -1003,6 +1003,29 @@ static int arena_check_bytes(const struct vm_arena *arena, u64 offset,
 	return 0;
 }
 
+/*
+ * May a kernel copy of the @len > 0 bytes at @offset start?  Only if
+ * every page is allocated (set in @busy, not in @reserved), so that the
+ * answer does not depend on what the kernel page tables or any CPU's TLB
+ * still hold for a page being freed: a copy that starts after a free
+ * returned fails as if the page were unmapped everywhere.  A page whose
+ * free or allocation races the copy may read either way, as the copy
+ * itself may.  The bits are read without @lock, each with one atomic
+ * load.
+ */
+static bool arena_bytes_allocated(const struct vm_arena *arena, u64 offset,
+				  size_t len)
+{
+	unsigned long off = offset >> PAGE_SHIFT;
+	unsigned long last = (offset + len - 1) >> PAGE_SHIFT;
+
+	for (; off <= last; off++)
+		if (!test_bit(off, arena->busy) ||
+		    test_bit(off, arena->reserved))
+			return false;
+	return true;
+}
+
 /**
  * vm_arena_read - copy bytes out of an arena without trusting them to stay
  * @arena: the arena
@@ -1013,9 +1036,11 @@ static int arena_check_bytes(const struct vm_arena *arena, u64 offset,
  * User space can free arena pages at any moment, so kernel code must not
  * read arena memory with plain loads unless it excludes every free of the
  * range itself.  This reads through the kernel mapping with page faults
- * disabled: a page that is not allocated, or is freed during the copy,
- * ends the copy with -EFAULT instead of an oops.  The bytes may change
- * under the copy if user space writes them meanwhile.
+ * disabled, and only if every page of the range is allocated when it
+ * starts: a page that is not, in particular one whose free returned
+ * before, makes it fail with -EFAULT instead of an oops.  A page freed
+ * during the copy may end it with -EFAULT or be read as it was.  The
+ * bytes may change under the copy if user space writes them meanwhile.
  *
  * Context: Any context except NMI; never sleeps.
  * Return: 0 (also for a zero @len); -EINVAL for a %NULL @arena; -ERANGE
@@ -1030,6 +1055,8 @@ int vm_arena_read(struct vm_arena *arena, u64 offset, void *buf, size_t len)
 	ret = arena_check_bytes(arena, offset, len, &kaddr);
 	if (ret || !len)
 		return ret;
+	if (!arena_bytes_allocated(arena, offset, len))
+		return -EFAULT;
 	return copy_from_kernel_nofault(buf, (void *)kaddr, len) ? -EFAULT : 0;
 }
 EXPORT_SYMBOL_GPL(vm_arena_read);
@@ -1041,10 +1068,11 @@ EXPORT_SYMBOL_GPL(vm_arena_read);
  * @buf: kernel buffer to copy from
  * @len: number of bytes
  *
- * The write counterpart of vm_arena_read(): a page that is not allocated,
- * or is freed during the copy, ends the copy with -EFAULT instead of an
- * oops.  A write that lands on a page while it is being freed is lost
- * with the page; it never reaches a page allocated afterwards.
+ * The write counterpart of vm_arena_read(): a page that is not allocated
+ * when the copy starts makes it fail with -EFAULT instead of an oops, and
+ * a page freed during the copy may end it so.  A write that lands on a
+ * page while it is being freed is lost with the page; it never reaches
+ * memory the arena no longer holds.
  *
  * Context: Any context except NMI; never sleeps.
  * Return: 0 (also for a zero @len); -EINVAL for a %NULL @arena; -ERANGE
@@ -1060,6 +1088,8 @@ int vm_arena_write(struct vm_arena *arena, u64 offset, const void *buf,
 	ret = arena_check_bytes(arena, offset, len, &kaddr);
 	if (ret || !len)
 		return ret;
+	if (!arena_bytes_allocated(arena, offset, len))
+		return -EFAULT;
 	return copy_to_kernel_nofault((void *)kaddr, buf, len) ? -EFAULT : 0;
 }
 EXPORT_SYMBOL_GPL(vm_arena_write);
