@@ -57,8 +57,8 @@
  * charged, until a purge has flushed the kernel TLB.  A purge flushes once
  * for every lazy page (and for pages that may not wait) and only then puts
  * them; it runs when %ARENA_LAZY_MAX pages are lazy, at
- * vm_arena_flush_frees(), when an allocation runs out of memory and at
- * destroy.  Allocating a lazy offset again takes its page
+ * vm_arena_flush_frees(), when an allocation runs out of memory, from the
+ * shrinker and at destroy.  Allocating a lazy offset again takes its page
  * back from the lists under @lock, at once, in any context: the stale
  * entries other CPUs may hold map that offset to that very page.  So no
  * page is put, and no other page mapped at its address, while a TLB entry
@@ -131,6 +131,7 @@ struct vm_arena {
 	unsigned long lazy_lo, lazy_hi;
 	unsigned long purge_lo, purge_hi;
 	struct mutex purge_mutex;	/* one purge at a time */
+	struct list_head node;		/* on arena_all, for the shrinker */
 
 	struct vm_object *obj;
 	atomic_long_t user_faults;
@@ -174,6 +175,12 @@ static const struct vm_operations_struct arena_vm_ops;
  * what an arena pins: 256 KiB with 4 KiB pages.
  */
 #define ARENA_LAZY_MAX		64UL
+
+/* Every arena, so that the shrinker can purge them; under arena_all_lock. */
+static LIST_HEAD(arena_all);
+static DEFINE_MUTEX(arena_all_lock);
+/* Lazy pages of all arenas, for the shrinker's count. */
+static atomic_long_t arena_lazy_total = ATOMIC_LONG_INIT(0);
 
 static bool arena_vma(struct vm_area_struct *vma, struct vm_arena *arena)
 {
@@ -377,6 +384,7 @@ static void arena_lazy_add(struct vm_arena *arena, struct page *page)
 	list_move_tail(&page->lru, &arena->lazy);
 	arena->lazy_nr++;
 	arena_span_add(&arena->lazy_lo, &arena->lazy_hi, page->index);
+	atomic_long_inc(&arena_lazy_total);
 }
 
 /* Move the pages of @list at offsets [@off, @off + @count) to @to. */
@@ -414,10 +422,12 @@ static void arena_lazy_take(struct vm_arena *arena, unsigned long off,
 	if (arena_span_hits(arena->lazy_lo, arena->lazy_hi, off, count)) {
 		n = arena_lazy_take_list(&arena->lazy, off, count, to);
 		arena->lazy_nr -= n;
+		atomic_long_sub(n, &arena_lazy_total);
 	}
 	if (arena_span_hits(arena->purge_lo, arena->purge_hi, off, count)) {
 		n = arena_lazy_take_list(&arena->purging, off, count, to);
 		arena->purging_nr -= n;
+		atomic_long_sub(n, &arena_lazy_total);
 	}
 }
 
@@ -1060,8 +1070,8 @@ static void arena_retire(struct vm_arena *arena, struct list_head *list)
  * @purging for the flush, where an allocation of their offsets still
  * finds them; those it takes meanwhile are not put.  Pages that become
  * lazy meanwhile wait for the next purge: their PTEs may have been
- * cleared after the flush began.  @try: give up at once if another purge
- * is running.
+ * cleared after the flush began.  @try (the shrinker): give up at once
+ * if another purge is running.
  *
  * Return: the number of pages put, or -1 if @try found a purge running.
  */
@@ -1102,6 +1112,7 @@ static long arena_purge(struct vm_arena *arena, struct list_head *now,
 	spin_lock_irqsave(&arena->lock, flags);
 	list_splice_init(&arena->purging, &done);
 	put = arena->purging_nr;
+	atomic_long_sub(arena->purging_nr, &arena_lazy_total);
 	arena->purging_nr = 0;
 	arena_span_reset(&arena->purge_lo, &arena->purge_hi);
 	if (now) {
@@ -1664,6 +1675,50 @@ static const struct file_operations arena_file_fops = {
 	.get_unmapped_area = arena_file_get_unmapped_area,
 };
 
+/*
+ * Under memory pressure, purge the arenas' lazy pages: the shrinker
+ * counts them all and purges arena after arena.  It is not memcg-aware:
+ * in a cgroup at memory.max, the arena's own allocations purge it (see
+ * arena_alloc()), and the bound of %ARENA_LAZY_MAX pages per arena
+ * holds whatever happens.
+ */
+static unsigned long arena_shrink_count(struct shrinker *shrinker,
+					struct shrink_control *sc)
+{
+	long n = atomic_long_read(&arena_lazy_total);
+
+	return n > 0 ? n : SHRINK_EMPTY;
+}
+
+static unsigned long arena_shrink_scan(struct shrinker *shrinker,
+				       struct shrink_control *sc)
+{
+	struct vm_arena *arena;
+	unsigned long freed = 0;
+	long n;
+
+	/* Never wait in reclaim: a creation or destruction is under way. */
+	if (!mutex_trylock(&arena_all_lock))
+		return SHRINK_STOP;
+	list_for_each_entry(arena, &arena_all, node) {
+		if (freed >= sc->nr_to_scan)
+			break;
+		if (!arena_lazy_pages(arena))
+			continue;
+		n = arena_purge(arena, NULL, true);
+		if (n > 0)
+			freed += n;
+	}
+	mutex_unlock(&arena_all_lock);
+	return freed;
+}
+
+static struct shrinker arena_shrinker = {
+	.count_objects = arena_shrink_count,
+	.scan_objects = arena_shrink_scan,
+	.seeks = DEFAULT_SEEKS,
+};
+
 static int __init vm_arena_init(void)
 {
 	arena_mnt = kern_mount(&arena_fs_type);
@@ -1672,6 +1727,9 @@ static int __init vm_arena_init(void)
 		       PTR_ERR(arena_mnt));
 		arena_mnt = NULL;
 	}
+	/* Without it, lazy frees are still bounded per arena. */
+	if (register_shrinker(&arena_shrinker, "vm_arena-lazy"))
+		pr_warn("vm_arena: no shrinker for lazily freed pages\n");
 	return 0;
 }
 fs_initcall(vm_arena_init);
@@ -1794,6 +1852,9 @@ arena_create(u64 size, unsigned int flags, unsigned long user_addr,
 			arena->kbase += arena->wlo32;
 		arena->wbase = arena->kbase - arena->wlo32;
 	}
+	mutex_lock(&arena_all_lock);
+	list_add_tail(&arena->node, &arena_all);
+	mutex_unlock(&arena_all_lock);
 	return arena;
 
 fail:
@@ -1882,12 +1943,17 @@ static void arena_release(struct kref *kref)
 	struct vm_arena *arena = container_of(kref, struct vm_arena, kref);
 	struct page *page, *next;
 
+	/* Out of the shrinker's reach; it may be purging us until then. */
+	mutex_lock(&arena_all_lock);
+	list_del(&arena->node);
+	mutex_unlock(&arena_all_lock);
 	/* No user mapping is left: each holds a reference. */
 	flush_work(&arena->free_work);
 	/* This flush covers the lazy pages too: no purge is running. */
 	vm_area_unmap_pages(arena->area, arena->kbase,
 			    arena_kaddr(arena, arena->nr_pages));
 	WARN_ON_ONCE(!list_empty(&arena->purging));
+	atomic_long_sub(arena->lazy_nr, &arena_lazy_total);
 	list_for_each_entry_safe(page, next, &arena->lazy, lru) {
 		list_del(&page->lru);
 		put_page(page);
