@@ -10,18 +10,21 @@
  *
  * State of a page offset:
  *  - free: bit clear in @busy;
- *  - reserved: bit set in @busy and in @reserved, no page;
+ *  - reserved: bit set in @busy and in @reserved, no CPU page;
  *  - allocated: bit set in @busy, a CPU page in the vm_object @obj;
  *  - in transition (being allocated or being freed): bit set in @busy,
- *    neither reserved nor in @obj.  A fault waits on @wq until it settles;
+ *    not reserved, no CPU page in @obj (a page being freed has left a
+ *    marker there, see arena_index_park()).  A fault waits on @wq until
+ *    it settles;
  *  - claimed by a free in progress: bit set in @busy and @reserved with
  *    the page still in @obj (a reserved page never has one otherwise).  A
  *    free marks its range so, a batch at a time, before it detaches it;
  *  - free with a lazy page: bit clear in @busy, and the page it had still
  *    held on @lazy or @purging (offset in page->index) because another
- *    CPU's TLB may still translate the offset's kernel address to it.
- *    Free for every purpose (best fit included), but an allocation of the
- *    offset maps that same page again (zeroed), which needs no flush.
+ *    CPU's TLB may still translate the offset's kernel address to it; its
+ *    marker holds the index slot.  Free for every purpose (best fit
+ *    included), but an allocation of the offset maps that same page again
+ *    (zeroed), which needs no flush, and writes it over the marker.
  *
  * Interrupts-off bound: @lock is irq-safe, so nothing under it may cost
  * what a user chooses.  Every hold handles at most %ARENA_BATCH pages of a
@@ -429,6 +432,37 @@ static void arena_lazy_take(struct vm_arena *arena, unsigned long off,
 		arena->purging_nr -= n;
 		atomic_long_sub(n, &arena_lazy_total);
 	}
+}
+
+/*
+ * A freed page leaves the index, but not its slot: its entry becomes a
+ * device entry of the arena's own handle (a value entry, so the index
+ * holds no reference and counts no CPU page there; every lookup reads
+ * "not allocated"), written in place without allocating.  The next
+ * allocation of the offset writes its page over it, again in place,
+ * where clearing the entry would have freed the index node and the
+ * allocation would have to allocate (and charge) a new one.  The marker
+ * is cleared when the page is released for good.  Under @lock, so that
+ * no allocation of the offset can run between a purge's check and clear.
+ */
+static void arena_index_park(struct vm_arena *arena, unsigned long off,
+			     unsigned long count)
+{
+	lockdep_assert_held(&arena->lock);
+	/* Never fails with the leaf nodes in place; if it did, clear. */
+	if (vm_object_set_device(arena->obj, off, count, arena, off,
+				 GFP_NOWAIT))
+		vm_object_clear(arena->obj, off, count);
+}
+
+static void arena_index_unpark(struct vm_arena *arena, unsigned long off)
+{
+	struct vm_object_entry e;
+
+	lockdep_assert_held(&arena->lock);
+	vm_object_lookup(arena->obj, off, &e);
+	if (e.state == VMO_DEVICE)
+		vm_object_clear(arena->obj, off, 1);
 }
 
 /*
@@ -977,7 +1011,7 @@ static int arena_detach(struct vm_arena *arena, void *kaddr,
 		}
 		/* Unmarked first: a fault never sees reserved and no page. */
 		bitmap_clear(arena->reserved, off + done, n);
-		vm_object_clear(arena->obj, off + done, n);
+		arena_index_park(arena, off + done, n);
 	}
 	spin_unlock_irqrestore(&arena->lock, flags);
 	return 0;
@@ -1110,6 +1144,8 @@ static long arena_purge(struct vm_arena *arena, struct list_head *now,
 				       arena_kaddr(arena, hi));
 
 	spin_lock_irqsave(&arena->lock, flags);
+	list_for_each_entry(page, &arena->purging, lru)
+		arena_index_unpark(arena, page->index);
 	list_splice_init(&arena->purging, &done);
 	put = arena->purging_nr;
 	atomic_long_sub(arena->purging_nr, &arena_lazy_total);
@@ -1119,6 +1155,7 @@ static long arena_purge(struct vm_arena *arena, struct list_head *now,
 		list_for_each_entry(page, now, lru) {
 			if (++n % ARENA_BATCH == 0)
 				arena_lock_break(arena, &flags, false);
+			arena_index_unpark(arena, page->index);
 			__clear_bit(page->index, arena->busy);
 		}
 		list_splice_init(now, &done);

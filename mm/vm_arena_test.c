@@ -995,6 +995,14 @@ static unsigned long va_lazy(struct vm_arena *a)
 	return c.lazy_pages;
 }
 
+static size_t va_index_bytes(struct vm_arena *a)
+{
+	struct vm_arena_cost c;
+
+	vm_arena_memory(a, &c);
+	return c.index_bytes;
+}
+
 #define VA_WORD(b)	(0x0101010101010101ULL * (u8)(b))
 
 /*
@@ -1048,6 +1056,7 @@ static void va_lazy_no_stale_tlb(struct kunit *test)
 	unsigned long i, stale = 0, tries = 0;
 	struct smm_reader *r;
 	struct page *old;
+	size_t index;
 	void *x;
 	u64 v;
 
@@ -1057,7 +1066,10 @@ static void va_lazy_no_stale_tlb(struct kunit *test)
 
 	/* Freed: unmapped, unreadable through the API, but still held. */
 	va_touched_page(test, a, r, x, 0xa5);
+	index = va_index_bytes(a);
 	old = va_free_hold(test, a, x);
+	/* The page's index slot stays for the next allocation there. */
+	KUNIT_EXPECT_EQ(test, va_index_bytes(a), index);
 	KUNIT_EXPECT_NULL(test, vmalloc_to_page(x));
 	KUNIT_EXPECT_EQ(test, vm_arena_read(a, 5 * PAGE_SIZE, &v, sizeof(v)),
 			-EFAULT);
@@ -1077,6 +1089,7 @@ static void va_lazy_no_stale_tlb(struct kunit *test)
 						       0), x);
 	KUNIT_EXPECT_PTR_EQ(test, vmalloc_to_page(x), old);
 	KUNIT_EXPECT_EQ(test, va_lazy(a), 0UL);
+	KUNIT_EXPECT_EQ(test, va_index_bytes(a), index);
 	KUNIT_EXPECT_EQ(test, smm_remote_read(r, x, &v), 0);
 	KUNIT_EXPECT_EQ(test, v, 0ULL);
 	KUNIT_EXPECT_NULL(test, memchr_inv(x, 0, PAGE_SIZE));
@@ -1094,6 +1107,8 @@ static void va_lazy_no_stale_tlb(struct kunit *test)
 	vm_arena_flush_frees(a);
 	KUNIT_EXPECT_EQ(test, page_count(old), 1);
 	KUNIT_EXPECT_EQ(test, va_lazy(a), 0UL);
+	/* Released for good: the only page there, so its index node goes. */
+	KUNIT_EXPECT_LT(test, va_index_bytes(a), index);
 	/* The purge flushed: nothing translates the address any more. */
 	KUNIT_EXPECT_EQ(test, smm_remote_read(r, x, &v), -EFAULT);
 	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, x, 1, NUMA_NO_NODE,
