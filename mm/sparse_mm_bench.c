@@ -621,6 +621,13 @@ static u64 time_fresh(const struct bench_arg *arg, bench_fn fn)
 		return U64_MAX;
 	t = fn(&a);
 	vm_arena_put(a.arena);
+	/*
+	 * The teardown is untimed, and so must be what it leaves behind:
+	 * vmalloc frees the 1 GiB reservation lazily and purges its lazy
+	 * list (with a TLB flush on every CPU) from a work item, which would
+	 * otherwise run inside the next round's timed part.
+	 */
+	vm_unmap_aliases();
 	return t;
 }
 
