@@ -537,7 +537,10 @@ static u64 time_alloc_pages(const struct bench_arg *arg)
 	return t;
 }
 
-/* Single-page alloc + free, each free with its TLB flush. */
+/*
+ * Single-page alloc + free: best fit hands the page just freed out again,
+ * and the allocation maps the same page (no flush is needed for that).
+ */
 static u64 time_arena_alloc_free(const struct bench_arg *arg)
 {
 	u64 t = ktime_get_ns();
@@ -553,12 +556,12 @@ static u64 time_arena_alloc_free(const struct bench_arg *arg)
 	return ktime_get_ns() - t;
 }
 
-static u64 time_alloc_page_free(const struct bench_arg *arg)
+static u64 time_alloc_page_free_n(unsigned int n)
 {
 	u64 t = ktime_get_ns();
 	unsigned int i;
 
-	for (i = 0; i < iters; i++) {
+	for (i = 0; i < n; i++) {
 		struct page *page = alloc_page(GFP_KERNEL | __GFP_ZERO |
 					       __GFP_ACCOUNT);
 
@@ -567,6 +570,40 @@ static u64 time_alloc_page_free(const struct bench_arg *arg)
 		__free_page(page);
 	}
 	return ktime_get_ns() - t;
+}
+
+static u64 time_alloc_page_free(const struct bench_arg *arg)
+{
+	return time_alloc_page_free_n(iters);
+}
+
+/*
+ * Single-page alloc + free at %ARENA_BENCH_PAGES different offsets, so
+ * that no page freed is allocated again: every free waits for a batched
+ * kernel TLB flush, and the timed part ends with vm_arena_flush_frees(),
+ * which releases the last batch.
+ */
+static u64 time_arena_alloc_free_scattered(const struct bench_arg *arg)
+{
+	void *base = vm_arena_base(arg->arena);
+	u64 t = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < ARENA_BENCH_PAGES; i++) {
+		void *p = vm_arena_alloc_pages(arg->arena,
+					       base + i * PAGE_SIZE, 1,
+					       NUMA_NO_NODE, 0);
+
+		if (IS_ERR(p) || vm_arena_free_pages(arg->arena, p, 1))
+			return U64_MAX;
+	}
+	vm_arena_flush_frees(arg->arena);
+	return ktime_get_ns() - t;
+}
+
+static u64 time_alloc_page_free_scattered(const struct bench_arg *arg)
+{
+	return time_alloc_page_free_n(ARENA_BENCH_PAGES);
 }
 
 /*
@@ -584,6 +621,13 @@ static u64 time_fresh(const struct bench_arg *arg, bench_fn fn)
 		return U64_MAX;
 	t = fn(&a);
 	vm_arena_put(a.arena);
+	/*
+	 * The teardown is untimed, and so must be what it leaves behind:
+	 * vmalloc frees the 1 GiB reservation lazily and purges its lazy
+	 * list (with a TLB flush on every CPU) from a work item, which would
+	 * otherwise run inside the next round's timed part.
+	 */
+	vm_unmap_aliases();
 	return t;
 }
 
@@ -595,6 +639,11 @@ static u64 time_arena_allocs_fresh(const struct bench_arg *arg)
 static u64 time_arena_alloc_free_fresh(const struct bench_arg *arg)
 {
 	return time_fresh(arg, time_arena_alloc_free);
+}
+
+static u64 time_arena_alloc_free_scattered_fresh(const struct bench_arg *arg)
+{
+	return time_fresh(arg, time_arena_alloc_free_scattered);
 }
 
 /*
@@ -657,7 +706,17 @@ static int bench_arena(struct bench_ctx *c)
 						 time_arena_alloc_free,
 					 time_alloc_page_free, iters,
 					 "alloc_free_1_vs_alloc_page_free",
-					 "alloc+free (each arena free flushes the TLB on every CPU)",
+					 "alloc+free (the next alloc takes the page just freed)",
+					 fresh);
+		if (err)
+			goto out;
+		err = bench_arena_figure(c, &arg,
+					 fresh ? time_arena_alloc_free_scattered_fresh :
+						 time_arena_alloc_free_scattered,
+					 time_alloc_page_free_scattered,
+					 ARENA_BENCH_PAGES,
+					 "alloc_free_1_scattered_vs_alloc_page_free",
+					 "alloc+free at new offsets (batched TLB flushes)",
 					 fresh);
 		if (err)
 			goto out;

@@ -175,6 +175,7 @@ struct fn_ctx {
 	unsigned int alloc_flags;
 	bool atomic;
 	int arena_lines;
+	struct page *lazy[2];		/* freed lazily, with our reference */
 	/* VM_GROUP_PAGES */
 	unsigned long group_cached;
 	unsigned long group_got;
@@ -688,6 +689,98 @@ static void fn_arena_alloc_64(struct kunit *test)
 			     true);
 }
 
+/*
+ * An allocation over lazily freed pages: two pages of region n are
+ * allocated and freed first, so that the four-page allocation takes them
+ * back (zeroed) and allocates two new ones.  After an injected failure
+ * the two must still be the arena's exactly once -- lazy again, or
+ * released by a purge -- and after vm_arena_flush_frees() released
+ * (only our reference left), whatever happened.
+ */
+static unsigned long fn_lazy_pages(struct fn_ctx *c)
+{
+	struct vm_arena_cost cost;
+
+	vm_arena_memory(c->arena, &cost);
+	return cost.lazy_pages;
+}
+
+static void fn_arena_lazy_prepare(struct kunit *test, struct fn_ctx *c,
+				  unsigned int n)
+{
+	void *p = fn_region(c, n);
+	int i;
+
+	c->arena_lines = fn_vmallocinfo(test, c, "vm_arena_create");
+	vm_arena_flush_frees(c->arena);
+	KUNIT_ASSERT_PTR_EQ(test, vm_arena_alloc_pages(c->arena, p, 2,
+						       NUMA_NO_NODE, 0), p);
+	for (i = 0; i < 2; i++) {
+		c->lazy[i] = vmalloc_to_page(p + i * PAGE_SIZE);
+		memset(p + i * PAGE_SIZE, 0x6b, PAGE_SIZE);
+	}
+	KUNIT_ASSERT_EQ(test, vm_arena_free_pages(c->arena, p, 2), 0);
+	KUNIT_ASSERT_EQ(test, fn_lazy_pages(c), 2UL);
+	/* Only now: a page held by anyone else when freed is not kept. */
+	for (i = 0; i < 2; i++)
+		KUNIT_ASSERT_TRUE(test, get_page_unless_zero(c->lazy[i]));
+}
+
+static bool fn_arena_lazy_check(struct kunit *test, struct fn_ctx *c,
+				unsigned int n, int err)
+{
+	static const struct fn_op op = { .name = "vm_arena_alloc_pages(lazy)" };
+	bool ok = fn_err_ok(test, &op, n, err);
+	void *p = fn_region(c, n);
+	unsigned long i;
+
+	if (err) {
+		KUNIT_EXPECT_LE(test, fn_lazy_pages(c), 2UL);
+		for (i = 0; i < 2; i++)
+			KUNIT_EXPECT_LE(test, page_count(c->lazy[i]), 2);
+	} else {
+		KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(c->arena), 4UL);
+		for (i = 0; i < 4; i++)
+			KUNIT_EXPECT_NULL(test, memchr_inv(p + i * PAGE_SIZE, 0,
+							   PAGE_SIZE));
+		KUNIT_EXPECT_EQ(test, vm_arena_free_pages(c->arena, p, 4), 0);
+	}
+	vm_arena_flush_frees(c->arena);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(c->arena), 0UL);
+	KUNIT_EXPECT_EQ(test, fn_lazy_pages(c), 0UL);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_NULL(test, vmalloc_to_page(p + i * PAGE_SIZE));
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, page_count(c->lazy[i]), 1);
+		put_page(c->lazy[i]);
+	}
+	KUNIT_EXPECT_EQ(test, fn_vmallocinfo(test, c, "vm_arena_create"),
+			c->arena_lines);
+	return ok;
+}
+
+static void fn_arena_alloc_lazy(struct kunit *test)
+{
+	struct fn_ctx *c = test->priv;
+	struct fn_op op = {
+		"vm_arena_alloc_pages(4 over 2 lazy)", 200,
+		fn_arena_lazy_prepare, fn_arena_alloc, fn_arena_lazy_check,
+	};
+	int k;
+
+	c->count = 4;
+	c->alloc_flags = 0;
+	for (k = 0; k < 2; k++) {
+		c->atomic = k;
+		if (k)
+			op.name = "vm_arena_alloc_pages_atomic(4 over 2 lazy)";
+		fn_arena_new(test, c, k ? VM_ARENA_F_ATOMIC : 0);
+		fn_sweep(test, c, &op);
+		fn_keep_arena(c->arena);
+		c->arena = NULL;
+	}
+}
+
 static void fn_arena_create_prepare(struct kunit *test, struct fn_ctx *c,
 				    unsigned int n)
 {
@@ -861,6 +954,7 @@ static struct kunit_case sparse_mm_fail_nth_cases[] = {
 	KUNIT_CASE(fn_sparse_map_sweep),
 	KUNIT_CASE(fn_arena_alloc_1),
 	KUNIT_CASE(fn_arena_alloc_64),
+	KUNIT_CASE(fn_arena_alloc_lazy),
 	KUNIT_CASE(fn_arena_free_sweep),
 	KUNIT_CASE(fn_arena_create_sweep),
 	KUNIT_CASE(fn_sparse_create_sweep),

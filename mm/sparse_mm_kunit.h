@@ -8,8 +8,11 @@
 #define _MM_SPARSE_MM_KUNIT_H
 
 #include <asm/sections.h>
+#include <kunit/resource.h>
 #include <kunit/test.h>
+#include <linux/atomic.h>
 #include <linux/bug.h>
+#include <linux/cpumask.h>
 #include <linux/hrtimer.h>
 #include <linux/kallsyms.h>
 #include <linux/kthread.h>
@@ -18,6 +21,7 @@
 #include <linux/sched/signal.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
+#include <linux/uaccess.h>
 
 /*
  * A test that triggers a kernel warning on purpose runs the call inside
@@ -148,6 +152,89 @@ static inline s64 smm_latency_stop(struct smm_latency *l)
 {
 	hrtimer_cancel(&l->timer);
 	return l->max_ns;
+}
+
+/*
+ * A kernel thread on another CPU that reads one word through a kernel
+ * address when told to, spinning in between so that its TLB keeps what
+ * it saw: after an unmap without a flush, a translation to the old page
+ * may be left there.  The read has page faults disabled, as a kernel user
+ * reading through an address it should no longer use might have.
+ */
+struct smm_reader {
+	struct task_struct *task;
+	void *addr;
+	atomic_t cmd;		/* 1: read @addr now; back to 0 when done */
+	int err;
+	u64 val;
+};
+
+static inline int smm_reader_fn(void *data)
+{
+	struct smm_reader *r = data;
+
+	while (!kthread_should_stop()) {
+		if (atomic_read_acquire(&r->cmd) != 1) {
+			cpu_relax();
+			continue;
+		}
+		r->err = copy_from_kernel_nofault(&r->val, r->addr,
+						  sizeof(r->val));
+		atomic_set_release(&r->cmd, 0);
+	}
+	return 0;
+}
+
+/* The word at @addr as the reader's CPU sees it: 0, or -EFAULT. */
+static inline int smm_remote_read(struct smm_reader *r, void *addr, u64 *val)
+{
+	r->addr = addr;
+	atomic_set_release(&r->cmd, 1);
+	while (atomic_read_acquire(&r->cmd))
+		cpu_relax();
+	*val = r->val;
+	return r->err;
+}
+
+static inline int smm_reader_init(struct kunit_resource *res, void *context)
+{
+	res->data = context;
+	return 0;
+}
+
+static inline void smm_reader_free(struct kunit_resource *res)
+{
+	struct smm_reader *r = res->data;
+
+	kthread_stop(r->task);
+}
+
+/*
+ * Pin the calling test to one CPU and start a reader on another, stopped
+ * when the case ends, however it ends.
+ */
+static inline struct smm_reader *smm_reader_start(struct kunit *test)
+{
+	struct smm_reader *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	int self, other;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_GE_MSG(test, num_online_cpus(), 2U,
+			    "a second CPU is needed to hold a stale TLB entry");
+	self = cpumask_first(cpu_online_mask);
+	other = cpumask_next(self, cpu_online_mask);
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(self)),
+			0);
+	r->task = kthread_create(smm_reader_fn, r, "smm_reader/%d", other);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(r->task));
+	kthread_bind(r->task, other);
+	if (!kunit_alloc_resource(test, smm_reader_init, smm_reader_free,
+				  GFP_KERNEL, r)) {
+		kthread_stop(r->task);
+		KUNIT_ASSERT_FAILURE(test, "no memory for the reader's resource");
+	}
+	wake_up_process(r->task);
+	return r;
 }
 
 #endif /* _MM_SPARSE_MM_KUNIT_H */

@@ -10,13 +10,21 @@
  *
  * State of a page offset:
  *  - free: bit clear in @busy;
- *  - reserved: bit set in @busy and in @reserved, no page;
+ *  - reserved: bit set in @busy and in @reserved, no CPU page;
  *  - allocated: bit set in @busy, a CPU page in the vm_object @obj;
  *  - in transition (being allocated or being freed): bit set in @busy,
- *    neither reserved nor in @obj.  A fault waits on @wq until it settles;
+ *    not reserved, no CPU page in @obj (a page being freed has left a
+ *    marker there, see arena_index_park()).  A fault waits on @wq until
+ *    it settles;
  *  - claimed by a free in progress: bit set in @busy and @reserved with
  *    the page still in @obj (a reserved page never has one otherwise).  A
- *    free marks its range so, a batch at a time, before it detaches it.
+ *    free marks its range so, a batch at a time, before it detaches it;
+ *  - free with a lazy page: bit clear in @busy, and the page it had still
+ *    held on @lazy or @purging (offset in page->index) because another
+ *    CPU's TLB may still translate the offset's kernel address to it; its
+ *    marker holds the index slot.  Free for every purpose (best fit
+ *    included), but an allocation of the offset maps that same page again
+ *    (zeroed), which needs no flush, and writes it over the marker.
  *
  * Interrupts-off bound: @lock is irq-safe, so nothing under it may cost
  * what a user chooses.  Every hold handles at most %ARENA_BATCH pages of a
@@ -37,15 +45,27 @@
  *			arena is linked in its i_mmap tree (and only those),
  *			as for any file, and it keeps their page tables
  *			alive while we zap
- *  lock		spinlock, irq-safe: bitmaps, user base, pending list
+ *  purge_mutex		one purge (lazy TLB flush) at a time
+ *  lock		spinlock, irq-safe: bitmaps, user base, pending and
+ *			lazy lists
  *  vm_object lock	(irq-safe, inside vm_object)
  *
  * Free order, for every free: under @lock the pages leave @obj (so the
  * range reads as not allocated and cannot be freed twice) while their bits
  * stay set (so it cannot be handed out again); then, holding users_sem for
- * writing, the kernel PTEs are cleared with a TLB flush, every user
- * mapping of the range is zapped, the pages are put, and only then the
- * bits are cleared.  A free from atomic context does the first step and
+ * writing, the kernel PTEs are cleared without a TLB flush and every user
+ * mapping of the range is zapped (which flushes the user TLBs).  Then
+ * each page that nobody else holds goes to @lazy with its bit cleared in
+ * the same hold of @lock: the offset is free, and the page is kept, still
+ * charged, until a purge has flushed the kernel TLB.  A purge flushes once
+ * for every lazy page (and for pages that may not wait) and only then puts
+ * them; it runs when %ARENA_LAZY_MAX pages are lazy, at
+ * vm_arena_flush_frees(), when an allocation runs out of memory, from the
+ * shrinker and at destroy.  Allocating a lazy offset again takes its page
+ * back from the lists under @lock, at once, in any context: the stale
+ * entries other CPUs may hold map that offset to that very page.  So no
+ * page is put, and no other page mapped at its address, while a TLB entry
+ * can still reach it.  A free from atomic context does the first step and
  * queues the rest on a work item; the pages wait on a list threaded
  * through page->lru, so the deferral never allocates.
  *
@@ -81,6 +101,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <asm/tlbflush.h>
 
 #include "internal.h"
 
@@ -100,6 +121,20 @@ struct vm_arena {
 	struct list_head pending;	/* pages freed atomically, via lru */
 	struct work_struct free_work;
 	wait_queue_head_t wq;
+
+	/*
+	 * Pages freed lazily, via lru, each with its offset in page->index,
+	 * under @lock: on @lazy until a purge takes them, then on @purging
+	 * while its flush runs (still there to be allocated again).  The
+	 * offsets of each list lie in [lo, hi) (empty when lo >= hi).
+	 */
+	struct list_head lazy;
+	struct list_head purging;
+	unsigned long lazy_nr, purging_nr;
+	unsigned long lazy_lo, lazy_hi;
+	unsigned long purge_lo, purge_hi;
+	struct mutex purge_mutex;	/* one purge at a time */
+	struct list_head node;		/* on arena_all, for the shrinker */
 
 	struct vm_object *obj;
 	atomic_long_t user_faults;
@@ -136,6 +171,19 @@ static const struct vm_operations_struct arena_vm_ops;
 #define ARENA_ATOMIC_SCAN_BITS	(64 * ARENA_SCAN_BITS)
 /* Best-fit scans run again when concurrent claims took what they found. */
 #define ARENA_FIT_TRIES		4
+/*
+ * Freed pages kept per arena for one batched kernel TLB flush.  A purge
+ * costs one flush on every CPU (an IPI each); this many pages share it.
+ * It also bounds what a claim walks under @lock to find a lazy page and
+ * what an arena pins: 256 KiB with 4 KiB pages.
+ */
+#define ARENA_LAZY_MAX		64UL
+
+/* Every arena, so that the shrinker can purge them; under arena_all_lock. */
+static LIST_HEAD(arena_all);
+static DEFINE_MUTEX(arena_all_lock);
+/* Lazy pages of all arenas, for the shrinker's count. */
+static atomic_long_t arena_lazy_total = ATOMIC_LONG_INIT(0);
 
 static bool arena_vma(struct vm_area_struct *vma, struct vm_arena *arena)
 {
@@ -311,16 +359,125 @@ static int arena_set_range(struct vm_arena *arena, unsigned long off,
 	return 0;
 }
 
+/* ---- lazy frees: the lists of pages waiting for a kernel TLB flush ---- */
+
+static void arena_span_reset(unsigned long *lo, unsigned long *hi)
+{
+	*lo = ULONG_MAX;
+	*hi = 0;
+}
+
+static void arena_span_add(unsigned long *lo, unsigned long *hi,
+			   unsigned long off)
+{
+	*lo = min(*lo, off);
+	*hi = max(*hi, off + 1);
+}
+
+static bool arena_span_hits(unsigned long lo, unsigned long hi,
+			    unsigned long off, unsigned long count)
+{
+	return off < hi && off + count > lo;
+}
+
+/* Make @page (offset in page->index) lazy: move it to @lazy. */
+static void arena_lazy_add(struct vm_arena *arena, struct page *page)
+{
+	lockdep_assert_held(&arena->lock);
+	list_move_tail(&page->lru, &arena->lazy);
+	arena->lazy_nr++;
+	arena_span_add(&arena->lazy_lo, &arena->lazy_hi, page->index);
+	atomic_long_inc(&arena_lazy_total);
+}
+
+/* Move the pages of @list at offsets [@off, @off + @count) to @to. */
+static unsigned long arena_lazy_take_list(struct list_head *list,
+					  unsigned long off,
+					  unsigned long count,
+					  struct list_head *to)
+{
+	struct page *page, *next;
+	unsigned long n = 0;
+
+	list_for_each_entry_safe(page, next, list, lru) {
+		if (page->index - off < count) {
+			list_move_tail(&page->lru, to);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * An allocation that claimed [@off, @off + @count) takes the lazy pages
+ * of the range to @to, to map each again at its own offset: the only page
+ * that may be mapped there before a flush.  Called under @lock once every
+ * bit of the range is set by the claim, so no page of the range can
+ * become lazy meanwhile.  Walks at most the two lists, each about
+ * %ARENA_LAZY_MAX pages long, and only if the range meets their offsets.
+ */
+static void arena_lazy_take(struct vm_arena *arena, unsigned long off,
+			    unsigned long count, struct list_head *to)
+{
+	unsigned long n;
+
+	lockdep_assert_held(&arena->lock);
+	if (arena_span_hits(arena->lazy_lo, arena->lazy_hi, off, count)) {
+		n = arena_lazy_take_list(&arena->lazy, off, count, to);
+		arena->lazy_nr -= n;
+		atomic_long_sub(n, &arena_lazy_total);
+	}
+	if (arena_span_hits(arena->purge_lo, arena->purge_hi, off, count)) {
+		n = arena_lazy_take_list(&arena->purging, off, count, to);
+		arena->purging_nr -= n;
+		atomic_long_sub(n, &arena_lazy_total);
+	}
+}
+
+/*
+ * A freed page leaves the index, but not its slot: its entry becomes a
+ * device entry of the arena's own handle (a value entry, so the index
+ * holds no reference and counts no CPU page there; every lookup reads
+ * "not allocated"), written in place without allocating.  The next
+ * allocation of the offset writes its page over it, again in place,
+ * where clearing the entry would have freed the index node and the
+ * allocation would have to allocate (and charge) a new one.  The marker
+ * is cleared when the page is released for good.  Under @lock, so that
+ * no allocation of the offset can run between a purge's check and clear.
+ */
+static void arena_index_park(struct vm_arena *arena, unsigned long off,
+			     unsigned long count)
+{
+	lockdep_assert_held(&arena->lock);
+	/* Never fails with the leaf nodes in place; if it did, clear. */
+	if (vm_object_set_device(arena->obj, off, count, arena, off,
+				 GFP_NOWAIT))
+		vm_object_clear(arena->obj, off, count);
+}
+
+static void arena_index_unpark(struct vm_arena *arena, unsigned long off)
+{
+	struct vm_object_entry e;
+
+	lockdep_assert_held(&arena->lock);
+	vm_object_lookup(arena->obj, off, &e);
+	if (e.state == VMO_DEVICE)
+		vm_object_clear(arena->obj, off, 1);
+}
+
 /*
  * Claim @count pages at *@off (or best fit if @any) in @busy, and with
  * @reserve in @reserved too.  @can_sleep: the caller may sleep, so long
- * scans also reschedule between batches.  Return: 0, -EBUSY if a fixed
- * range is not entirely free, -ENOMEM if no free run is long enough (or,
- * rarely, if concurrent claims took the run found %ARENA_FIT_TRIES times).
+ * scans also reschedule between batches.  An allocation's claim passes
+ * @reuse and gets there the lazy pages of the range it claimed; a
+ * reservation leaves them to the next purge.  Return: 0, -EBUSY if a
+ * fixed range is not entirely free, -ENOMEM if no free run is long enough
+ * (or, rarely, if concurrent claims took the run found %ARENA_FIT_TRIES
+ * times).
  */
 static int arena_claim(struct vm_arena *arena, unsigned long *off,
 		       unsigned long count, bool any, bool reserve,
-		       bool can_sleep)
+		       bool can_sleep, struct list_head *reuse)
 {
 	unsigned long flags;
 	int ret, tries = 0;
@@ -348,6 +505,8 @@ static int arena_claim(struct vm_arena *arena, unsigned long *off,
 	if (ret)
 		ret = -ENOMEM;
 out:
+	if (!ret && reuse)
+		arena_lazy_take(arena, *off, count, reuse);
 	spin_unlock_irqrestore(&arena->lock, flags);
 	return ret;
 }
@@ -359,12 +518,20 @@ static void arena_wake(struct vm_arena *arena)
 		wake_up_all(&arena->wq);
 }
 
+/*
+ * Undo a claim; the lazy pages it took (@reuse, none mapped) become lazy
+ * again at their offsets first.
+ */
 static void arena_unclaim(struct vm_arena *arena, unsigned long off,
-			  unsigned long count, bool can_sleep)
+			  unsigned long count, bool can_sleep,
+			  struct list_head *reuse)
 {
+	struct page *page, *next;
 	unsigned long flags;
 
 	spin_lock_irqsave(&arena->lock, flags);
+	list_for_each_entry_safe(page, next, reuse, lru)
+		arena_lazy_add(arena, page);
 	arena_clear_bits(arena, arena->busy, off, count, &flags, can_sleep);
 	spin_unlock_irqrestore(&arena->lock, flags);
 	arena_wake(arena);
@@ -532,23 +699,36 @@ static void arena_populate(struct vm_arena *arena, unsigned long off,
 
 /*
  * The part of an allocation after the range is claimed: pages, kernel
- * mapping, index.  On failure before the index is updated, everything but
- * the claim is undone and the error returned.  If the index update itself
- * fails, the pages are already mapped in the kernel and unmapping may
- * sleep, so they go to @undo (our reference, offset in page->index) for
- * arena_retire(), which releases the claim too; the return is then
- * -ENOMEM with @undo non-empty.
+ * mapping, index.  The lazy pages the claim took (@reuse) are zeroed and
+ * mapped again at their own offsets (still charged to the arena's memory
+ * cgroup, and on the node they were first allocated on); the other
+ * offsets get new pages.  On failure before the index is updated,
+ * everything but the claim is undone, @reuse is left as it came, and the
+ * error returned.  If the index update itself fails, the pages are
+ * already mapped in the kernel and unmapping may sleep, so they go to
+ * @undo (our reference, offset in page->index) for arena_retire(), which
+ * releases the claim too; the return is then -ENOMEM with @undo
+ * non-empty and @reuse empty.
  */
 static int arena_fill(struct vm_arena *arena, unsigned long off,
 		      unsigned long count, int node, gfp_t gfp,
-		      struct page **pages, struct list_head *undo)
+		      struct page **pages, struct list_head *reuse,
+		      struct list_head *undo)
 {
 	unsigned long start = arena_kaddr(arena, off), i;
 	struct mem_cgroup *old;
+	struct page *page;
 	int ret;
 
+	memset(pages, 0, count * sizeof(*pages));
+	list_for_each_entry(page, reuse, lru) {
+		pages[page->index - off] = page;
+		clear_highpage(page);
+	}
 	old = set_active_memcg(arena->memcg);
 	for (i = 0; i < count; i++) {
+		if (pages[i])
+			continue;
 		pages[i] = alloc_pages_node(node, gfp, 0);
 		if (!pages[i])
 			break;
@@ -568,6 +748,8 @@ static int arena_fill(struct vm_arena *arena, unsigned long off,
 					       pages);
 	if (ret)
 		goto free_pages;
+	/* Every page is in @pages now. */
+	INIT_LIST_HEAD(reuse);
 
 	/*
 	 * The object takes its own reference on each page.  Its index
@@ -587,12 +769,25 @@ static int arena_fill(struct vm_arena *arena, unsigned long off,
 	return 0;
 
 free_pages:
+	/* The lazy pages stay on @reuse for arena_unclaim(). */
+	list_for_each_entry(page, reuse, lru)
+		pages[page->index - off] = NULL;
 	while (i--)
-		__free_page(pages[i]);
+		if (pages[i])
+			__free_page(pages[i]);
 	return ret;
 }
 
 static void arena_retire(struct vm_arena *arena, struct list_head *list);
+static long arena_purge(struct vm_arena *arena, struct list_head *now,
+			bool try);
+
+/* Pages freed but not yet released (lazy), for statistics and hints. */
+static unsigned long arena_lazy_pages(const struct vm_arena *arena)
+{
+	/* Read without @lock: a snapshot, exact only when nothing runs. */
+	return data_race(arena->lazy_nr + arena->purging_nr);
+}
 
 static void arena_defer_retire(struct vm_arena *arena, struct list_head *list)
 {
@@ -628,6 +823,8 @@ static void *arena_alloc(struct vm_arena *arena, void *kaddr,
 			     GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
 	struct page *stack_page, **pages;
 	unsigned long off = 0, i;
+	bool purged = false;
+	LIST_HEAD(reuse);
 	LIST_HEAD(undo);
 	int ret;
 
@@ -650,8 +847,9 @@ static void *arena_alloc(struct vm_arena *arena, void *kaddr,
 	if (count > totalram_pages())
 		return ERR_PTR(-ENOMEM);
 
+again:
 	/* Claim first: a refused range costs no page array. */
-	ret = arena_claim(arena, &off, count, !kaddr, false, !atomic);
+	ret = arena_claim(arena, &off, count, !kaddr, false, !atomic, &reuse);
 	if (ret)
 		return ERR_PTR(ret);
 	if (count == 1) {
@@ -659,20 +857,35 @@ static void *arena_alloc(struct vm_arena *arena, void *kaddr,
 	} else {
 		pages = arena_page_array(arena, count, gfp);
 		if (!pages) {
-			arena_unclaim(arena, off, count, !atomic);
+			arena_unclaim(arena, off, count, !atomic, &reuse);
 			return ERR_PTR(-ENOMEM);
 		}
 	}
 
 	ret = arena_fill(arena, off, count, node,
-			 gfp | __GFP_ZERO | __GFP_ACCOUNT, pages, &undo);
+			 gfp | __GFP_ZERO | __GFP_ACCOUNT, pages, &reuse, &undo);
 	if (ret) {
-		if (list_empty(&undo))
-			arena_unclaim(arena, off, count, !atomic);
+		bool filled = !list_empty(&undo);
+
+		if (!filled)
+			arena_unclaim(arena, off, count, !atomic, &reuse);
 		else if (atomic || defer)
 			arena_defer_retire(arena, &undo);
 		else
 			arena_retire(arena, &undo);
+		/*
+		 * Out of memory for the pages (or at the creator's
+		 * memory.max): the lazy pages are this arena's to give back.
+		 * Once, and only where a purge may sleep.
+		 */
+		if (ret == -ENOMEM && !atomic && !purged && !filled &&
+		    arena_lazy_pages(arena)) {
+			if (pages != &stack_page)
+				kvfree(pages);
+			arena_purge(arena, NULL, false);
+			purged = true;
+			goto again;
+		}
 		goto out;
 	}
 	arena_wake(arena);
@@ -798,17 +1011,18 @@ static int arena_detach(struct vm_arena *arena, void *kaddr,
 		}
 		/* Unmarked first: a fault never sees reserved and no page. */
 		bitmap_clear(arena->reserved, off + done, n);
-		vm_object_clear(arena->obj, off + done, n);
+		arena_index_park(arena, off + done, n);
 	}
 	spin_unlock_irqrestore(&arena->lock, flags);
 	return 0;
 }
 
 /*
- * Clear kernel PTEs (with the TLB flush), then zap every user mapping.
- * The VMAs are found through the file's i_mmap tree under i_mmap_rwsem,
- * which munmap and exit take before freeing page tables: the same
- * guarantee unmap_mapping_range() relies on.
+ * Clear kernel PTEs (without a TLB flush: the pages are kept until a
+ * purge has flushed), then zap every user mapping, which flushes the
+ * TLB of each mm.  The VMAs are found through the file's i_mmap tree
+ * under i_mmap_rwsem, which munmap and exit take before freeing page
+ * tables: the same guarantee unmap_mapping_range() relies on.
  */
 static void arena_unmap_run(struct vm_arena *arena, unsigned long off,
 			    unsigned long count)
@@ -818,7 +1032,8 @@ static void arena_unmap_run(struct vm_arena *arena, unsigned long off,
 	struct vm_area_struct *vma;
 
 	lockdep_assert_held_write(&arena->users_sem);
-	vm_area_unmap_pages(arena->area, start, start + (count << PAGE_SHIFT));
+	vm_area_unmap_pages_noflush(arena->area, start,
+				    start + (count << PAGE_SHIFT));
 	/* By each VMA's own start: a refused mremap has a moved copy. */
 	i_mmap_lock_read(mapping);
 	vma_interval_tree_foreach(vma, &mapping->i_mmap, off, off + count - 1)
@@ -830,13 +1045,22 @@ static void arena_unmap_run(struct vm_arena *arena, unsigned long off,
 }
 
 /*
- * The rest of a free, for the detached pages on @list: unmap everything
- * in runs of consecutive offsets, put the pages, then release the bits.
+ * The rest of a free, for the detached pages on @list (each with our
+ * reference, its offset in page->index and its bit still set): clear the
+ * kernel PTEs and zap every user mapping, in runs of consecutive offsets.
+ * Then each page that only we hold becomes lazy, its offset free, in the
+ * same hold of @lock.  The others stay on @list with their bits set for
+ * the purge that follows, which flushes the kernel TLB for them and for
+ * every lazy page at once: those beyond %ARENA_LAZY_MAX, and those held
+ * elsewhere too (a pin taken through a user mapping before the zap, say,
+ * may still read the page, so it must not come back zeroed to a new
+ * allocation).
  */
 static void arena_retire(struct vm_arena *arena, struct list_head *list)
 {
 	struct page *page, *next, *first = NULL;
 	unsigned long run = 0, flags;
+	bool full;
 
 	might_sleep();
 	if (list_empty(list))
@@ -856,20 +1080,96 @@ static void arena_retire(struct vm_arena *arena, struct list_head *list)
 
 	spin_lock_irqsave(&arena->lock, flags);
 	run = 0;
-	list_for_each_entry(page, list, lru) {
+	list_for_each_entry_safe(page, next, list, lru) {
 		if (++run % ARENA_BATCH == 0)
 			arena_lock_break(arena, &flags, false);
+		if (arena->lazy_nr >= ARENA_LAZY_MAX || page_count(page) != 1)
+			continue;
+		arena_lazy_add(arena, page);
 		__clear_bit(page->index, arena->busy);
 	}
+	full = arena->lazy_nr >= ARENA_LAZY_MAX;
 	spin_unlock_irqrestore(&arena->lock, flags);
 	up_write(&arena->users_sem);
 	arena_wake(arena);
 
-	list_for_each_entry_safe(page, next, list, lru) {
+	if (full || !list_empty(list))
+		arena_purge(arena, list, false);
+}
+
+/*
+ * Flush the kernel TLB over the offsets of every lazy page and of the
+ * pages on @now (detached and unmapped, their bits still set), then put
+ * them all and release the offsets of @now.  The lazy pages move to
+ * @purging for the flush, where an allocation of their offsets still
+ * finds them; those it takes meanwhile are not put.  Pages that become
+ * lazy meanwhile wait for the next purge: their PTEs may have been
+ * cleared after the flush began.  @try (the shrinker): give up at once
+ * if another purge is running.
+ *
+ * Return: the number of pages put, or -1 if @try found a purge running.
+ */
+static long arena_purge(struct vm_arena *arena, struct list_head *now,
+			bool try)
+{
+	unsigned long lo, hi, flags, n = 0;
+	struct page *page, *next;
+	LIST_HEAD(done);
+	long put;
+
+	might_sleep();
+	if (!try)
+		mutex_lock(&arena->purge_mutex);
+	else if (!mutex_trylock(&arena->purge_mutex))
+		return -1;
+
+	spin_lock_irqsave(&arena->lock, flags);
+	/* Only the purge mutex's holder fills and empties @purging. */
+	lockdep_assert_held(&arena->purge_mutex);
+	list_splice_tail_init(&arena->lazy, &arena->purging);
+	arena->purging_nr = arena->lazy_nr;
+	arena->lazy_nr = 0;
+	arena->purge_lo = arena->lazy_lo;
+	arena->purge_hi = arena->lazy_hi;
+	lo = arena->purge_lo;
+	hi = arena->purge_hi;
+	arena_span_reset(&arena->lazy_lo, &arena->lazy_hi);
+	spin_unlock_irqrestore(&arena->lock, flags);
+
+	if (now)
+		list_for_each_entry(page, now, lru)
+			arena_span_add(&lo, &hi, page->index);
+	if (lo < hi)
+		flush_tlb_kernel_range(arena_kaddr(arena, lo),
+				       arena_kaddr(arena, hi));
+
+	spin_lock_irqsave(&arena->lock, flags);
+	list_for_each_entry(page, &arena->purging, lru)
+		arena_index_unpark(arena, page->index);
+	list_splice_init(&arena->purging, &done);
+	put = arena->purging_nr;
+	atomic_long_sub(arena->purging_nr, &arena_lazy_total);
+	arena->purging_nr = 0;
+	arena_span_reset(&arena->purge_lo, &arena->purge_hi);
+	if (now) {
+		list_for_each_entry(page, now, lru) {
+			if (++n % ARENA_BATCH == 0)
+				arena_lock_break(arena, &flags, false);
+			arena_index_unpark(arena, page->index);
+			__clear_bit(page->index, arena->busy);
+		}
+		list_splice_init(now, &done);
+	}
+	spin_unlock_irqrestore(&arena->lock, flags);
+	mutex_unlock(&arena->purge_mutex);
+	arena_wake(arena);
+
+	list_for_each_entry_safe(page, next, &done, lru) {
 		list_del(&page->lru);
 		put_page(page);
 		cond_resched();
 	}
+	return put + n;
 }
 
 /**
@@ -879,8 +1179,18 @@ static void arena_retire(struct vm_arena *arena, struct list_head *list)
  * @count: number of pages
  *
  * All or nothing: every page of the range must be allocated.  When this
- * returns, no kernel or user mapping of the pages is left anywhere and the
- * range may be allocated again.
+ * returns, no user mapping or user TLB entry of the pages is left
+ * anywhere, the kernel PTEs are cleared, vm_arena_read() and
+ * vm_arena_write() of the range fail with -EFAULT on every CPU, and the
+ * range may be allocated again at once, by any allocation (the pages a
+ * new allocation gets there read as zeroes).  The kernel TLB flush is
+ * lazy: the pages are kept, and stay charged, until one flush on every
+ * CPU covers a batch of frees (at most 64 pages wait per arena;
+ * vm_arena_flush_frees() forces it).  Until then another CPU may
+ * still reach a page through its old kernel address with a plain access,
+ * which the rules for kernel access forbid anyway; the page is never
+ * given to anyone else meanwhile, and a new allocation of the same
+ * offset maps that same page again, zeroed.
  *
  * Context: Process context; may sleep.
  * Return: 0; -EINVAL for a zero @count or a misaligned @kaddr; -E2BIG or
@@ -908,10 +1218,12 @@ EXPORT_SYMBOL_GPL(vm_arena_free_pages);
  * @kaddr: kernel address of the first page
  * @count: number of pages
  *
- * The range reads as not allocated at once; unmapping and freeing the
- * pages is deferred to a work item, which never needs memory, so the free
- * completes even when memory is tight.  The range cannot be allocated
- * again until that work has run; vm_arena_flush_frees() waits for it.
+ * The range reads as not allocated at once; unmapping the pages is
+ * deferred to a work item, which never needs memory, so the free
+ * completes even when memory is tight, and which then releases them as
+ * vm_arena_free_pages() does (lazily).  The range cannot be allocated
+ * again until that work has run; vm_arena_flush_frees() waits for it and
+ * releases the pages.
  *
  * Context: Any context except NMI, including hard interrupts and with
  * interrupts disabled.
@@ -946,14 +1258,22 @@ static void arena_free_work(struct work_struct *work)
 }
 
 /**
- * vm_arena_flush_frees - wait until deferred frees have completed
+ * vm_arena_flush_frees - wait until every freed page is released
  * @arena: the arena
+ *
+ * Waits for the deferred part of the frees from atomic context, then
+ * purges: one kernel TLB flush on every CPU for the pages frees kept for
+ * it (see vm_arena_free_pages()), which are then put and uncharged.
+ * Afterwards no kernel TLB entry maps a page freed before the call, and
+ * vm_arena_memory() counts no lazy page freed before it.  Nobody needs to
+ * call this for correctness: allocations never wait for it.
  *
  * Context: Process context; may sleep.
  */
 void vm_arena_flush_frees(struct vm_arena *arena)
 {
 	flush_work(&arena->free_work);
+	arena_purge(arena, NULL, false);
 }
 EXPORT_SYMBOL_GPL(vm_arena_flush_frees);
 
@@ -979,7 +1299,7 @@ int vm_arena_reserve(struct vm_arena *arena, void *kaddr, unsigned long count)
 	ret = arena_check_range(arena, kaddr, count, &off);
 	if (ret)
 		return ret;
-	return arena_claim(arena, &off, count, false, true, false);
+	return arena_claim(arena, &off, count, false, true, false, NULL);
 }
 EXPORT_SYMBOL_GPL(vm_arena_reserve);
 
@@ -1003,6 +1323,28 @@ static int arena_check_bytes(const struct vm_arena *arena, u64 offset,
 	return 0;
 }
 
+/*
+ * May a kernel copy of the @len > 0 bytes at @offset start?  Only if
+ * every page is allocated (set in @busy, not in @reserved): a page freed
+ * lazily may still be reachable through another CPU's stale TLB entry,
+ * and a copy that starts after its free returned must fail as if it were
+ * unmapped everywhere.  A page whose free or allocation races the copy
+ * may read either way, as the copy itself may.  The bits are read without
+ * @lock, each with one atomic load.
+ */
+static bool arena_bytes_allocated(const struct vm_arena *arena, u64 offset,
+				  size_t len)
+{
+	unsigned long off = offset >> PAGE_SHIFT;
+	unsigned long last = (offset + len - 1) >> PAGE_SHIFT;
+
+	for (; off <= last; off++)
+		if (!test_bit(off, arena->busy) ||
+		    test_bit(off, arena->reserved))
+			return false;
+	return true;
+}
+
 /**
  * vm_arena_read - copy bytes out of an arena without trusting them to stay
  * @arena: the arena
@@ -1013,9 +1355,13 @@ static int arena_check_bytes(const struct vm_arena *arena, u64 offset,
  * User space can free arena pages at any moment, so kernel code must not
  * read arena memory with plain loads unless it excludes every free of the
  * range itself.  This reads through the kernel mapping with page faults
- * disabled: a page that is not allocated, or is freed during the copy,
- * ends the copy with -EFAULT instead of an oops.  The bytes may change
- * under the copy if user space writes them meanwhile.
+ * disabled, and only if every page of the range is allocated when it
+ * starts: a page that is not, in particular one whose free returned
+ * before (whatever kernel TLB entries are left, see
+ * vm_arena_free_pages()), makes it fail with -EFAULT instead of an oops.
+ * A page freed during the copy may end it with -EFAULT or be read as it
+ * was.  The bytes may change under the copy if user space writes them
+ * meanwhile.
  *
  * Context: Any context except NMI; never sleeps.
  * Return: 0 (also for a zero @len); -EINVAL for a %NULL @arena; -ERANGE
@@ -1030,6 +1376,8 @@ int vm_arena_read(struct vm_arena *arena, u64 offset, void *buf, size_t len)
 	ret = arena_check_bytes(arena, offset, len, &kaddr);
 	if (ret || !len)
 		return ret;
+	if (!arena_bytes_allocated(arena, offset, len))
+		return -EFAULT;
 	return copy_from_kernel_nofault(buf, (void *)kaddr, len) ? -EFAULT : 0;
 }
 EXPORT_SYMBOL_GPL(vm_arena_read);
@@ -1041,10 +1389,13 @@ EXPORT_SYMBOL_GPL(vm_arena_read);
  * @buf: kernel buffer to copy from
  * @len: number of bytes
  *
- * The write counterpart of vm_arena_read(): a page that is not allocated,
- * or is freed during the copy, ends the copy with -EFAULT instead of an
- * oops.  A write that lands on a page while it is being freed is lost
- * with the page; it never reaches a page allocated afterwards.
+ * The write counterpart of vm_arena_read(): a page that is not allocated
+ * when the copy starts makes it fail with -EFAULT instead of an oops, and
+ * a page freed during the copy may end it so.  A write that lands on a
+ * page while it is being freed is lost with the page, unless the same
+ * offset is allocated again before the copy ends (the new allocation
+ * then gets that page, zeroed first, and may see the end of the copy);
+ * it never reaches memory the arena no longer holds.
  *
  * Context: Any context except NMI; never sleeps.
  * Return: 0 (also for a zero @len); -EINVAL for a %NULL @arena; -ERANGE
@@ -1060,6 +1411,8 @@ int vm_arena_write(struct vm_arena *arena, u64 offset, const void *buf,
 	ret = arena_check_bytes(arena, offset, len, &kaddr);
 	if (ret || !len)
 		return ret;
+	if (!arena_bytes_allocated(arena, offset, len))
+		return -EFAULT;
 	return copy_to_kernel_nofault((void *)kaddr, buf, len) ? -EFAULT : 0;
 }
 EXPORT_SYMBOL_GPL(vm_arena_write);
@@ -1359,6 +1712,50 @@ static const struct file_operations arena_file_fops = {
 	.get_unmapped_area = arena_file_get_unmapped_area,
 };
 
+/*
+ * Under memory pressure, purge the arenas' lazy pages: the shrinker
+ * counts them all and purges arena after arena.  It is not memcg-aware:
+ * in a cgroup at memory.max, the arena's own allocations purge it (see
+ * arena_alloc()), and the bound of %ARENA_LAZY_MAX pages per arena
+ * holds whatever happens.
+ */
+static unsigned long arena_shrink_count(struct shrinker *shrinker,
+					struct shrink_control *sc)
+{
+	long n = atomic_long_read(&arena_lazy_total);
+
+	return n > 0 ? n : SHRINK_EMPTY;
+}
+
+static unsigned long arena_shrink_scan(struct shrinker *shrinker,
+				       struct shrink_control *sc)
+{
+	struct vm_arena *arena;
+	unsigned long freed = 0;
+	long n;
+
+	/* Never wait in reclaim: a creation or destruction is under way. */
+	if (!mutex_trylock(&arena_all_lock))
+		return SHRINK_STOP;
+	list_for_each_entry(arena, &arena_all, node) {
+		if (freed >= sc->nr_to_scan)
+			break;
+		if (!arena_lazy_pages(arena))
+			continue;
+		n = arena_purge(arena, NULL, true);
+		if (n > 0)
+			freed += n;
+	}
+	mutex_unlock(&arena_all_lock);
+	return freed;
+}
+
+static struct shrinker arena_shrinker = {
+	.count_objects = arena_shrink_count,
+	.scan_objects = arena_shrink_scan,
+	.seeks = DEFAULT_SEEKS,
+};
+
 static int __init vm_arena_init(void)
 {
 	arena_mnt = kern_mount(&arena_fs_type);
@@ -1367,6 +1764,9 @@ static int __init vm_arena_init(void)
 		       PTR_ERR(arena_mnt));
 		arena_mnt = NULL;
 	}
+	/* Without it, lazy frees are still bounded per arena. */
+	if (register_shrinker(&arena_shrinker, "vm_arena-lazy"))
+		pr_warn("vm_arena: no shrinker for lazily freed pages\n");
 	return 0;
 }
 fs_initcall(vm_arena_init);
@@ -1439,6 +1839,11 @@ arena_create(u64 size, unsigned int flags, unsigned long user_addr,
 	kref_init(&arena->kref);
 	spin_lock_init(&arena->lock);
 	INIT_LIST_HEAD(&arena->pending);
+	INIT_LIST_HEAD(&arena->lazy);
+	INIT_LIST_HEAD(&arena->purging);
+	arena_span_reset(&arena->lazy_lo, &arena->lazy_hi);
+	arena_span_reset(&arena->purge_lo, &arena->purge_hi);
+	mutex_init(&arena->purge_mutex);
 	INIT_WORK(&arena->free_work, arena_free_work);
 	init_waitqueue_head(&arena->wq);
 	init_rwsem(&arena->users_sem);
@@ -1484,6 +1889,9 @@ arena_create(u64 size, unsigned int flags, unsigned long user_addr,
 			arena->kbase += arena->wlo32;
 		arena->wbase = arena->kbase - arena->wlo32;
 	}
+	mutex_lock(&arena_all_lock);
+	list_add_tail(&arena->node, &arena_all);
+	mutex_unlock(&arena_all_lock);
 	return arena;
 
 fail:
@@ -1570,11 +1978,23 @@ EXPORT_SYMBOL_GPL(vm_arena_create_window);
 static void arena_release(struct kref *kref)
 {
 	struct vm_arena *arena = container_of(kref, struct vm_arena, kref);
+	struct page *page, *next;
 
+	/* Out of the shrinker's reach; it may be purging us until then. */
+	mutex_lock(&arena_all_lock);
+	list_del(&arena->node);
+	mutex_unlock(&arena_all_lock);
 	/* No user mapping is left: each holds a reference. */
 	flush_work(&arena->free_work);
+	/* This flush covers the lazy pages too: no purge is running. */
 	vm_area_unmap_pages(arena->area, arena->kbase,
 			    arena_kaddr(arena, arena->nr_pages));
+	WARN_ON_ONCE(!list_empty(&arena->purging));
+	atomic_long_sub(arena->lazy_nr, &arena_lazy_total);
+	list_for_each_entry_safe(page, next, &arena->lazy, lru) {
+		list_del(&page->lru);
+		put_page(page);
+	}
 	vm_object_destroy(arena->obj);	/* puts every page */
 	/* Nothing is mapped any more: give back the kernel page tables. */
 	WARN_ON_ONCE(vm_area_free_pgtables(arena->area) < 0);
@@ -1913,7 +2333,8 @@ static void arena_unreserve_space(struct vm_arena *arena)
  * @cost: filled in
  *
  * Everything in @cost but @cost->pgtable_pages and @cost->reserved_bytes
- * is charged to the memory cgroup of the arena's creator.  Kernel
+ * is charged to the memory cgroup of the arena's creator, the pages freed
+ * but not yet released (@cost->lazy_pages) included.  Kernel
  * page-table pages are not charged (the kernel allocates them with
  * GFP_PGTABLE_KERNEL); those wholly inside the arena's range are freed
  * when it is destroyed.  Walks the index and the page tables: meant for
@@ -1925,6 +2346,7 @@ void vm_arena_memory(const struct vm_arena *arena, struct vm_arena_cost *cost)
 {
 	memset(cost, 0, sizeof(*cost));
 	cost->pages = vm_arena_pages_in_use(arena);
+	cost->lazy_pages = arena_lazy_pages(arena);
 	cost->bitmap_bytes = 2 * BITS_TO_LONGS(arena->nr_pages) * sizeof(long);
 	cost->index_bytes = vm_object_memory(arena->obj);
 	cost->struct_bytes = sizeof(*arena);
@@ -1939,6 +2361,7 @@ static void arena_show_cost(const struct vm_arena *arena, struct seq_file *m)
 
 	vm_arena_memory(arena, &c);
 	seq_printf(m, "arena_mem_pages:\t%lu\n", c.pages);
+	seq_printf(m, "arena_mem_lazy_pages:\t%lu\n", c.lazy_pages);
 	seq_printf(m, "arena_mem_bitmap_bytes:\t%zu\n", c.bitmap_bytes);
 	seq_printf(m, "arena_mem_index_bytes:\t%zu\n", c.index_bytes);
 	seq_printf(m, "arena_mem_struct_bytes:\t%zu\n", c.struct_bytes);

@@ -13,6 +13,7 @@
 #include <kunit/test.h>
 #include <linux/anon_inodes.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
@@ -20,6 +21,7 @@
 #include <linux/mman.h>
 #include <linux/rcupdate.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
 #include <linux/uaccess.h>
@@ -977,6 +979,342 @@ static void va_window(struct kunit *test)
 	vm_arena_put(a);
 }
 
+/* ---- lazy frees: the kernel TLB flush is batched ---- */
+
+/*
+ * What a free may keep per arena for one flush, as vm_arena_free_pages()
+ * documents it.
+ */
+#define VA_LAZY_MAX	64
+
+static unsigned long va_lazy(struct vm_arena *a)
+{
+	struct vm_arena_cost c;
+
+	vm_arena_memory(a, &c);
+	return c.lazy_pages;
+}
+
+static size_t va_index_bytes(struct vm_arena *a)
+{
+	struct vm_arena_cost c;
+
+	vm_arena_memory(a, &c);
+	return c.index_bytes;
+}
+
+#define VA_WORD(b)	(0x0101010101010101ULL * (u8)(b))
+
+/*
+ * Allocate @x (one page), fill it with @fill and have the reader read it,
+ * so that the reader's TLB holds the translation.
+ */
+static struct page *va_touched_page(struct kunit *test, struct vm_arena *a,
+				    struct smm_reader *r, void *x, u8 fill)
+{
+	u64 v;
+
+	KUNIT_ASSERT_PTR_EQ(test, vm_arena_alloc_pages(a, x, 1, NUMA_NO_NODE,
+						       0), x);
+	memset(x, fill, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, smm_remote_read(r, x, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, VA_WORD(fill));
+	return vmalloc_to_page(x);
+}
+
+/*
+ * Free the page at @x (which only the arena holds) and take a reference
+ * on it afterwards, which works only while the arena still has it: a
+ * reference taken before would make the free release the page at once.
+ */
+static struct page *va_free_hold(struct kunit *test, struct vm_arena *a,
+				 void *x)
+{
+	struct page *page = vmalloc_to_page(x);
+
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, x, 1), 0);
+	KUNIT_ASSERT_TRUE(test, get_page_unless_zero(page));
+	return page;
+}
+
+/*
+ * After a free, another CPU may still translate the page's kernel address
+ * to the old page until the lazy flush; the lazy rules must make that
+ * harmless.  A reader on the second CPU reads the page first, so that its
+ * TLB holds the translation.  Then: the freed page is kept (the arena's
+ * reference is there besides ours) until a purge; a new allocation of the
+ * same offset maps that same page, zeroed, and the reader sees the
+ * zeroes; after a purge -- forced, by the threshold, or at destroy -- the
+ * arena has let the page go, the reader faults at the address, and a new
+ * allocation of the offset, which then gets another page (ours is still
+ * held), is what the reader sees.  Without the purge's flush the reader
+ * would still read the old page's pattern through its stale entry.
+ */
+static void va_lazy_no_stale_tlb(struct kunit *test)
+{
+	struct vm_arena *a = vm_arena_create(4 * VA_LAZY_MAX * PAGE_SIZE, 0, 0);
+	unsigned long i, stale = 0, tries = 0;
+	struct smm_reader *r;
+	struct page *old;
+	size_t index;
+	void *x;
+	u64 v;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	x = va_at(a, 5);
+	r = smm_reader_start(test);
+
+	/* Freed: unmapped, unreadable through the API, but still held. */
+	va_touched_page(test, a, r, x, 0xa5);
+	index = va_index_bytes(a);
+	old = va_free_hold(test, a, x);
+	/* The page's index slot stays for the next allocation there. */
+	KUNIT_EXPECT_EQ(test, va_index_bytes(a), index);
+	KUNIT_EXPECT_NULL(test, vmalloc_to_page(x));
+	KUNIT_EXPECT_EQ(test, vm_arena_read(a, 5 * PAGE_SIZE, &v, sizeof(v)),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 0UL);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 1UL);
+	KUNIT_EXPECT_EQ(test, page_count(old), 2);
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, x, 1), -ENOENT);
+	tries++;
+	if (!smm_remote_read(r, x, &v)) {
+		/* Through the stale entry: only ever the old page. */
+		KUNIT_EXPECT_EQ(test, v, VA_WORD(0xa5));
+		stale++;
+	}
+
+	/* Allocated again at once: the same page, zeroed, seen so. */
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, x, 1, NUMA_NO_NODE,
+						       0), x);
+	KUNIT_EXPECT_PTR_EQ(test, vmalloc_to_page(x), old);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 0UL);
+	KUNIT_EXPECT_EQ(test, va_index_bytes(a), index);
+	KUNIT_EXPECT_EQ(test, smm_remote_read(r, x, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, 0ULL);
+	KUNIT_EXPECT_NULL(test, memchr_inv(x, 0, PAGE_SIZE));
+	memset(x, 0x5a, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, smm_remote_read(r, x, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, VA_WORD(0x5a));
+	put_page(old);
+
+	/* Freed and purged: released; the next page there is another. */
+	old = va_free_hold(test, a, x);
+	KUNIT_EXPECT_EQ(test, page_count(old), 2);
+	tries++;
+	if (!smm_remote_read(r, x, &v))
+		stale++;
+	vm_arena_flush_frees(a);
+	KUNIT_EXPECT_EQ(test, page_count(old), 1);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 0UL);
+	/* Released for good: the only page there, so its index node goes. */
+	KUNIT_EXPECT_LT(test, va_index_bytes(a), index);
+	/* The purge flushed: nothing translates the address any more. */
+	KUNIT_EXPECT_EQ(test, smm_remote_read(r, x, &v), -EFAULT);
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, x, 1, NUMA_NO_NODE,
+						       0), x);
+	KUNIT_EXPECT_PTR_NE(test, vmalloc_to_page(x), old);
+	KUNIT_EXPECT_EQ(test, smm_remote_read(r, x, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, 0ULL);
+	put_page(old);
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, x, 1), 0);
+	vm_arena_flush_frees(a);
+
+	/*
+	 * The threshold: after @x, pages at other offsets are freed, each
+	 * allocated new; within %VA_LAZY_MAX frees a purge lets @x's go.
+	 */
+	va_touched_page(test, a, r, x, 0xc3);
+	old = va_free_hold(test, a, x);
+	tries++;
+	if (!smm_remote_read(r, x, &v))
+		stale++;
+	for (i = 1; i < 2 * VA_LAZY_MAX && page_count(old) > 1; i++) {
+		void *y = va_at(a, 10 + i);
+
+		KUNIT_ASSERT_PTR_EQ(test, vm_arena_alloc_pages(a, y, 1,
+							       NUMA_NO_NODE, 0),
+				    y);
+		KUNIT_ASSERT_EQ(test, vm_arena_free_pages(a, y, 1), 0);
+	}
+	kunit_info(test, "a freed page was released after %lu frees\n", i);
+	KUNIT_EXPECT_EQ(test, i, (unsigned long)VA_LAZY_MAX);
+	KUNIT_EXPECT_EQ(test, page_count(old), 1);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 0UL);
+	KUNIT_EXPECT_EQ(test, smm_remote_read(r, x, &v), -EFAULT);
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, x, 1, NUMA_NO_NODE,
+						       0), x);
+	KUNIT_EXPECT_PTR_NE(test, vmalloc_to_page(x), old);
+	KUNIT_EXPECT_EQ(test, smm_remote_read(r, x, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, 0ULL);
+	put_page(old);
+
+	/* Destroyed with a lazy page: it is released too. */
+	old = va_free_hold(test, a, x);
+	KUNIT_EXPECT_EQ(test, page_count(old), 2);
+	vm_arena_put(a);
+	KUNIT_EXPECT_EQ(test, page_count(old), 1);
+	put_page(old);
+
+	/*
+	 * Under TCG every try finds the stale entry: the flush is lazy and
+	 * the checks above ran against a CPU that could have misread.
+	 */
+	kunit_info(test, "old translation still used by the other CPU after %lu of %lu frees\n",
+		   stale, tries);
+}
+
+/*
+ * Frees leave their offsets free for every allocation at once: best fit
+ * (which then takes the page freed there), a fixed range over lazy and
+ * released pages, the atomic API, a reservation (which leaves the page
+ * to the next purge).  Only the lazy pages count in lazy_pages.
+ */
+static void va_lazy_reuse(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, VM_ARENA_F_ATOMIC);
+	struct page *p7, *p40, *p41, *p42;
+	unsigned long flags;
+	void *k;
+
+	KUNIT_ASSERT_PTR_EQ(test, vm_arena_alloc_pages(a, NULL, VA_PAGES,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 0));
+	memset(va_at(a, 0), 0xee, VA_SIZE);
+	p7 = va_free_hold(test, a, va_at(a, 7));
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 30), 1), 0);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 2UL);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), VA_PAGES - 2UL);
+
+	/* A full arena but for two lazy pages: best fit finds them. */
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, NULL, 1,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 7));
+	KUNIT_EXPECT_PTR_EQ(test, vmalloc_to_page(va_at(a, 7)), p7);
+	KUNIT_EXPECT_NULL(test, memchr_inv(va_at(a, 7), 0, PAGE_SIZE));
+	put_page(p7);
+	spin_lock_irqsave(&va_lock, flags);
+	k = vm_arena_alloc_pages_atomic(a, NULL, 1, NUMA_NO_NODE);
+	spin_unlock_irqrestore(&va_lock, flags);
+	KUNIT_EXPECT_PTR_EQ(test, k, va_at(a, 30));
+	KUNIT_EXPECT_NULL(test, memchr_inv(va_at(a, 30), 0, PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, va_err(a, NULL, 1), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 0UL);
+
+	/* A fixed range over two lazy pages and a released one. */
+	p42 = va_free_hold(test, a, va_at(a, 42));
+	vm_arena_flush_frees(a);
+	KUNIT_EXPECT_EQ(test, page_count(p42), 1);
+	p40 = va_free_hold(test, a, va_at(a, 40));
+	p41 = va_free_hold(test, a, va_at(a, 41));
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 2UL);
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, va_at(a, 40), 3,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 40));
+	KUNIT_EXPECT_PTR_EQ(test, vmalloc_to_page(va_at(a, 40)), p40);
+	KUNIT_EXPECT_PTR_EQ(test, vmalloc_to_page(va_at(a, 41)), p41);
+	KUNIT_EXPECT_PTR_NE(test, vmalloc_to_page(va_at(a, 42)), p42);
+	KUNIT_EXPECT_NULL(test, memchr_inv(va_at(a, 40), 0, 3 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 0UL);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), (unsigned long)VA_PAGES);
+	put_page(p40);
+	put_page(p41);
+	put_page(p42);
+
+	/* Reserved over a lazy page: never mapped again, released later. */
+	p40 = va_free_hold(test, a, va_at(a, 40));
+	KUNIT_EXPECT_EQ(test, vm_arena_reserve(a, va_at(a, 40), 1), 0);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 1UL);
+	KUNIT_EXPECT_EQ(test, page_count(p40), 2);
+	KUNIT_EXPECT_EQ(test, va_err(a, va_at(a, 40), 1), -EBUSY);
+	KUNIT_EXPECT_NULL(test, vmalloc_to_page(va_at(a, 40)));
+	vm_arena_flush_frees(a);
+	KUNIT_EXPECT_EQ(test, page_count(p40), 1);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 0UL);
+	put_page(p40);
+	vm_arena_put(a);
+}
+
+/*
+ * A page someone else holds when it is freed (here our reference, as a
+ * pin taken through a user mapping would be) is not kept for reuse: the
+ * free flushes and releases it at once (the lazy pages with it, as the
+ * flush covers them too), and a new allocation of the offset gets
+ * another page.  Frees from atomic context become lazy on their work
+ * item, and vm_arena_flush_frees() releases them.
+ */
+static void va_lazy_held_and_atomic(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, VM_ARENA_F_ATOMIC);
+	struct page *held, *p;
+	unsigned long flags;
+	int ret, i;
+
+	KUNIT_ASSERT_PTR_EQ(test, vm_arena_alloc_pages(a, va_at(a, 3), 2,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 3));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(vm_arena_alloc_pages(a, va_at(a, 9), 1,
+							     NUMA_NO_NODE, 0)));
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 9), 1), 0);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 1UL);
+	held = vmalloc_to_page(va_at(a, 3));
+	get_page(held);
+	KUNIT_EXPECT_EQ(test, vm_arena_free_pages(a, va_at(a, 3), 2), 0);
+	/* The held page went at once (ours is the one reference left). */
+	KUNIT_EXPECT_EQ(test, page_count(held), 1);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 0UL);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 0UL);
+	KUNIT_EXPECT_PTR_EQ(test, vm_arena_alloc_pages(a, va_at(a, 3), 2,
+						       NUMA_NO_NODE, 0),
+			    va_at(a, 3));
+	KUNIT_EXPECT_PTR_NE(test, vmalloc_to_page(va_at(a, 3)), held);
+	put_page(held);
+	p = vmalloc_to_page(va_at(a, 4));
+
+	spin_lock_irqsave(&va_lock, flags);
+	ret = vm_arena_free_pages_atomic(a, va_at(a, 3), 2);
+	spin_unlock_irqrestore(&va_lock, flags);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	/* The work item unmaps them and makes them lazy. */
+	for (i = 0; i < 250 && va_lazy(a) < 2; i++)
+		msleep(20);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 2UL);
+	KUNIT_EXPECT_NULL(test, vmalloc_to_page(va_at(a, 4)));
+	KUNIT_ASSERT_TRUE(test, get_page_unless_zero(p));
+	vm_arena_flush_frees(a);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 0UL);
+	KUNIT_EXPECT_EQ(test, page_count(p), 1);
+	put_page(p);
+	KUNIT_EXPECT_EQ(test, vm_arena_pages_in_use(a), 0UL);
+	vm_arena_put(a);
+}
+
+/* Under memory pressure the shrinker releases every arena's lazy pages. */
+static void va_lazy_shrinker(struct kunit *test)
+{
+	struct vm_arena *a = va_new(test, 0), *b = va_new(test, 0);
+	struct page *pa, *pb;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(vm_arena_alloc_pages(a, va_at(a, 1), 1,
+							     NUMA_NO_NODE, 0)));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(vm_arena_alloc_pages(b, va_at(b, 2), 1,
+							     NUMA_NO_NODE, 0)));
+	pa = va_free_hold(test, a, va_at(a, 1));
+	pb = va_free_hold(test, b, va_at(b, 2));
+	KUNIT_EXPECT_EQ(test, page_count(pa), 2);
+	KUNIT_EXPECT_EQ(test, page_count(pb), 2);
+	/* What echo 2 > /proc/sys/vm/drop_caches does: every shrinker. */
+	drop_slab();
+	KUNIT_EXPECT_EQ(test, page_count(pa), 1);
+	KUNIT_EXPECT_EQ(test, page_count(pb), 1);
+	KUNIT_EXPECT_EQ(test, va_lazy(a), 0UL);
+	KUNIT_EXPECT_EQ(test, va_lazy(b), 0UL);
+	put_page(pa);
+	put_page(pb);
+	vm_arena_put(a);
+	vm_arena_put(b);
+}
+
 static struct kunit_case vm_arena_cases[] = {
 	KUNIT_CASE(va_create_errors),
 	KUNIT_CASE(va_alloc_errors),
@@ -997,6 +1335,10 @@ static struct kunit_case vm_arena_cases[] = {
 	KUNIT_CASE(va_pgtables_freed_at_destroy),
 	KUNIT_CASE(va_memory_cost),
 	KUNIT_CASE(va_window),
+	KUNIT_CASE(va_lazy_no_stale_tlb),
+	KUNIT_CASE(va_lazy_reuse),
+	KUNIT_CASE(va_lazy_held_and_atomic),
+	KUNIT_CASE(va_lazy_shrinker),
 	{}
 };
 

@@ -338,6 +338,30 @@ int vm_area_map_pages(struct vm_struct *area, unsigned long start,
 }
 EXPORT_SYMBOL_GPL(vm_area_map_pages);
 
+/*
+ * The checks of both unmap calls: true if [@start, @end) may be unmapped.
+ * Always inlined so that a warning names the API function called.
+ */
+static __always_inline bool sparse_unmap_ok(const struct vm_struct *area,
+					    unsigned long start,
+					    unsigned long end)
+{
+	int err;
+
+	if (!area)
+		return false;
+	if (WARN_ON_ONCE(!(area->flags & VM_SPARSE)))
+		return false;
+	if (WARN_ON_ONCE(area->flags & VM_SPARSE_REFUSED))
+		return false;
+	err = sparse_check_range(area, start, end, false);
+	if (WARN_ONCE(err, "bad range [%#lx, %#lx) relative to sparse area of %lu bytes: %d\n",
+		      start - sparse_base(area), end - sparse_base(area),
+		      get_vm_area_size(area), err))
+		return false;
+	return start != end;
+}
+
 /**
  * vm_area_unmap_pages - unmap a range of a sparse area
  * @area: the sparse area, or %NULL (nothing happens)
@@ -358,24 +382,41 @@ EXPORT_SYMBOL_GPL(vm_area_map_pages);
 void vm_area_unmap_pages(struct vm_struct *area, unsigned long start,
 			 unsigned long end)
 {
-	int err;
-
 	might_sleep();
-	if (!area)
-		return;
-	if (WARN_ON_ONCE(!(area->flags & VM_SPARSE)))
-		return;
-	if (WARN_ON_ONCE(area->flags & VM_SPARSE_REFUSED))
-		return;
-	err = sparse_check_range(area, start, end, false);
-	if (WARN_ONCE(err, "bad range [%#lx, %#lx) relative to sparse area of %lu bytes: %d\n",
-		      start - sparse_base(area), end - sparse_base(area),
-		      get_vm_area_size(area), err))
-		return;
-	if (start != end)
+	if (sparse_unmap_ok(area, start, end))
 		vunmap_range(start, end);
 }
 EXPORT_SYMBOL_GPL(vm_area_unmap_pages);
+
+/**
+ * vm_area_unmap_pages_noflush - unmap a range of a sparse area, lazily
+ * @area: the sparse area, or %NULL (nothing happens)
+ * @start: first address to unmap, page aligned, inside @area
+ * @end: end of the range (exclusive), page aligned, inside @area
+ *
+ * Clears every PTE in [@start, @end) as vm_area_unmap_pages() does, with
+ * the same checks and warnings, but flushes no TLB, on this CPU or any
+ * other.  Until the caller has called flush_tlb_kernel_range() over the
+ * range, any CPU may still reach the old pages through the addresses, so
+ * the caller must neither free nor reuse those pages, nor map a different
+ * page at any of those addresses, before that flush.  Mapping the same
+ * page again at the same address needs no flush: a stale entry then
+ * translates exactly as the new one.  This lets an owner batch the
+ * flushes of many unmaps into one, as vmalloc's lazy purge does.
+ *
+ * Context: Process context; may sleep (it reschedules between page tables
+ * of large ranges), but never waits for another CPU and allocates nothing.
+ */
+void vm_area_unmap_pages_noflush(struct vm_struct *area, unsigned long start,
+				 unsigned long end)
+{
+	might_sleep();
+	if (sparse_unmap_ok(area, start, end)) {
+		flush_cache_vunmap(start, end);
+		vunmap_range_noflush(start, end);
+	}
+}
+EXPORT_SYMBOL_GPL(vm_area_unmap_pages_noflush);
 
 /**
  * get_sparse_vm_area - reserve a sparse area

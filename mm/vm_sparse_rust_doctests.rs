@@ -204,7 +204,7 @@ fn vm_arena_0() -> CaseResult {
     Ok(())
 }
 
-/// rust/kernel/vm_arena.rs:682
+/// rust/kernel/vm_arena.rs:686
 fn vm_arena_1() -> CaseResult {
     use kernel::error::code::EBUSY;
     use kernel::prelude::*;

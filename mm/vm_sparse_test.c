@@ -18,6 +18,7 @@
 #include <linux/vm_sparse.h>
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
+#include <asm/tlbflush.h>
 
 #include "sparse_mm_kunit.h"
 
@@ -444,6 +445,63 @@ static void vs_unmap_bad_range(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, vs_mapped(c->base), c->pages[0]);
 	KUNIT_EXPECT_PTR_EQ(test, vs_mapped(vs_addr(c, 1)), c->pages[1]);
 	KUNIT_EXPECT_EQ(test, vs_count_mapped(c), 2U);
+}
+
+/*
+ * vm_area_unmap_pages_noflush(): the PTEs go at once, the TLB entries
+ * only with the caller's flush.  A reader on another CPU reads the page
+ * first, so that its TLB holds the translation; the same page mapped
+ * again needs no flush; after flush_tlb_kernel_range() the reader faults.
+ * The checks are those of vm_area_unmap_pages(), warnings included.
+ */
+static void vs_unmap_noflush(struct kunit *test)
+{
+	struct vs_ctx *c = test->priv;
+	unsigned long a = vs_addr(c, 3);
+	struct smm_reader *r = smm_reader_start(test);
+	bool stale;
+	u64 v;
+
+	KUNIT_ASSERT_EQ(test, vm_area_map_pages(c->area, a, a + PAGE_SIZE,
+						&c->pages[3]), 0);
+	*(u64 *)a = 0x1234;
+	KUNIT_EXPECT_EQ(test, smm_remote_read(r, (void *)a, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, 0x1234ULL);
+
+	vm_area_unmap_pages_noflush(c->area, a, a + PAGE_SIZE);
+	KUNIT_EXPECT_NULL(test, vs_mapped(a));
+	/* A stale entry, if any, still reaches the old page, nothing else. */
+	stale = !smm_remote_read(r, (void *)a, &v);
+	if (stale)
+		KUNIT_EXPECT_EQ(test, v, 0x1234ULL);
+	kunit_info(test, "the other CPU %s the old page after the unmap\n",
+		   stale ? "still reads" : "no longer reads");
+
+	/* The same page again, no flush needed. */
+	KUNIT_ASSERT_EQ(test, vm_area_map_pages(c->area, a, a + PAGE_SIZE,
+						&c->pages[3]), 0);
+	*(u64 *)a = 0x5678;
+	KUNIT_EXPECT_EQ(test, smm_remote_read(r, (void *)a, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, 0x5678ULL);
+
+	vm_area_unmap_pages_noflush(c->area, a, a + PAGE_SIZE);
+	flush_tlb_kernel_range(a, a + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, smm_remote_read(r, (void *)a, &v), -EFAULT);
+	KUNIT_EXPECT_EQ(test, vs_count_mapped(c), 0U);
+
+	/* Nothing at all: a NULL area, an empty range. */
+	vm_area_unmap_pages_noflush(NULL, c->base, c->limit);
+	vm_area_unmap_pages_noflush(c->area, c->base, c->base);
+
+	KUNIT_ASSERT_EQ(test, vm_area_map_pages(c->area, c->base,
+						vs_addr(c, 2), c->pages), 0);
+	SMM_EXPECT_WARN_BEGIN("vm_area_unmap_pages_noflush");
+	vm_area_unmap_pages_noflush(c->area, c->base + 1, vs_addr(c, 2));
+	vm_area_unmap_pages_noflush(c->area, c->base, c->limit + PAGE_SIZE);
+	vm_area_unmap_pages_noflush(c->area, vs_addr(c, 2), c->base);
+	SMM_EXPECT_WARN_END("vm_area_unmap_pages_noflush");
+	KUNIT_EXPECT_EQ(test, vs_count_mapped(c), 2U);
+	vm_area_unmap_pages(c->area, c->base, c->limit);
 }
 
 static void vs_free_clears_mappings(struct kunit *test)
@@ -1006,6 +1064,7 @@ static struct kunit_case vm_sparse_cases[] = {
 	KUNIT_CASE(vs_busy),
 	KUNIT_CASE(vs_partial_unmap_and_remap),
 	KUNIT_CASE(vs_unmap_bad_range),
+	KUNIT_CASE(vs_unmap_noflush),
 	KUNIT_CASE(vs_free_clears_mappings),
 	KUNIT_CASE(vs_vread_returns_zeroes),
 	KUNIT_CASE(vs_vmallocinfo_marks_sparse),

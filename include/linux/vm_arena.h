@@ -46,6 +46,9 @@ struct vm_arena;
 /**
  * struct vm_arena_cost - the memory an arena costs, from vm_arena_memory()
  * @pages: data pages allocated (charged to the creator's memory cgroup)
+ * @lazy_pages: pages freed but not yet released, kept until one kernel
+ *	TLB flush covers them (charged; 64 per arena at most, about twice
+ *	that while a flush runs; see vm_arena_free_pages())
  * @bitmap_bytes: the two allocation bitmaps, one bit per page each
  *	(charged)
  * @index_bytes: the vm_object recording the pages, with its index nodes
@@ -59,6 +62,7 @@ struct vm_arena;
  */
 struct vm_arena_cost {
 	unsigned long pages;
+	unsigned long lazy_pages;
 	size_t bitmap_bytes;
 	size_t index_bytes;
 	size_t struct_bytes;

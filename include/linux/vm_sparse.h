@@ -22,6 +22,8 @@ struct vm_struct *get_sparse_vm_area(unsigned long size);
 struct vm_struct *get_prebuilt_sparse_vm_area(unsigned long size);
 int vm_area_map_pages_atomic(struct vm_struct *area, unsigned long start,
 			     unsigned long end, struct page **pages);
+void vm_area_unmap_pages_noflush(struct vm_struct *area, unsigned long start,
+				 unsigned long end);
 
 unsigned long vm_area_pgtable_pages(const struct vm_struct *area);
 long vm_area_free_pgtables(struct vm_struct *area);

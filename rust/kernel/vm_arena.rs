@@ -178,7 +178,10 @@ impl Arena {
     }
 
     /// Frees `count` pages at byte offset `offset`, unmapping them from the
-    /// kernel and from every user mapping.
+    /// kernel and from every user mapping.  The range may be allocated
+    /// again at once; the pages themselves are released after a batched
+    /// kernel TLB flush (see `vm_arena_free_pages()` and
+    /// [`Arena::flush_frees`]).
     ///
     /// Context: process context; may sleep.
     ///
@@ -207,7 +210,8 @@ impl Arena {
         to_result(unsafe { bindings::vm_arena_reserve(self.as_ptr(), kaddr, count as _) })
     }
 
-    /// Waits until pages freed with the atomic API are really released.
+    /// Waits until every freed page is really released: the deferred part
+    /// of frees from atomic context, then the batched kernel TLB flush.
     ///
     /// Context: process context; may sleep.
     pub fn flush_frees(&self) {
