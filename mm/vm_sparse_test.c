@@ -495,11 +495,11 @@ static void vs_unmap_noflush(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, vm_area_map_pages(c->area, c->base,
 						vs_addr(c, 2), c->pages), 0);
-	SMM_EXPECT_WARN_BEGIN("vm_area_unmap_pages_noflush");
-	vm_area_unmap_pages_noflush(c->area, c->base + 1, vs_addr(c, 2));
-	vm_area_unmap_pages_noflush(c->area, c->base, c->limit + PAGE_SIZE);
-	vm_area_unmap_pages_noflush(c->area, vs_addr(c, 2), c->base);
-	SMM_EXPECT_WARN_END("vm_area_unmap_pages_noflush");
+	SMM_EXPECT_WARN(test, "vm_area_unmap_pages_noflush", {
+		vm_area_unmap_pages_noflush(c->area, c->base + 1, vs_addr(c, 2));
+		vm_area_unmap_pages_noflush(c->area, c->base, c->limit + PAGE_SIZE);
+		vm_area_unmap_pages_noflush(c->area, vs_addr(c, 2), c->base);
+	});
 	KUNIT_EXPECT_EQ(test, vs_count_mapped(c), 2U);
 	vm_area_unmap_pages(c->area, c->base, c->limit);
 }
