@@ -175,6 +175,12 @@ static inline int smm_reader_fn(void *data)
 
 	while (!kthread_should_stop()) {
 		if (atomic_read_acquire(&r->cmd) != 1) {
+			/*
+			 * Let ksoftirqd and RCU run here (preempt=none): a
+			 * switch between kernel threads keeps the kernel's
+			 * TLB entries, so the stale one survives it.
+			 */
+			cond_resched();
 			cpu_relax();
 			continue;
 		}
